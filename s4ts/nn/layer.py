@@ -1,0 +1,117 @@
+"""S4 layer: y = K * u + D u, with K from an S4 (DPLR) or S4D kernel, plus its recurrence."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+from s4ts.ssm.kernel import DiagKernel, Rate, make_kernel
+from s4ts.ssm.scan import diag_ssm_scan
+
+
+class S4Layer(nn.Module):
+    """Sequence-to-sequence SSM layer on (B, H, L); no norm, activation or mixing.
+
+    `rate` rescales the learned step (Δ * rate), `dt` (B, L) gives one step
+    multiplier per time step (irregular grids; mode='diag' only).
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        d_state: int = 64,
+        mode: str = "diag",
+        init: str | None = None,
+        channels: int = 1,
+        bidirectional: bool = False,
+        disc: str = "zoh",
+        dt_min: float = 1e-3,
+        dt_max: float = 1e-1,
+        ssm_lr: float | None = 1e-3,
+    ) -> None:
+        super().__init__()
+        self.d_model, self.channels, self.bidirectional, self.mode = d_model, channels, bidirectional, mode
+        kernel_channels = channels * (2 if bidirectional else 1)
+        self.kernel = make_kernel(
+            mode, d_model, d_state, kernel_channels, init,
+            disc=disc if mode == "diag" else None, dt_min=dt_min, dt_max=dt_max, lr=ssm_lr,
+        )
+        self.D = nn.Parameter(torch.randn(channels, d_model))
+        self._step_cache: tuple | None = None
+
+    @property
+    def d_output(self) -> int:
+        return self.channels * self.d_model
+
+    def forward(
+        self,
+        u: torch.Tensor,
+        rate: Rate = 1.0,
+        dt: torch.Tensor | None = None,
+        return_state: bool = False,
+    ):
+        """u (B, H, L) -> y (B, C*H, L) [, end state]."""
+        if return_state and self.bidirectional:
+            raise ValueError("return_state needs a causal layer (bidirectional=False)")
+        if dt is not None:
+            y, state = self._scan(u, dt)
+        else:
+            y = self._convolve(u, rate)
+            state = self.kernel.final_state(u, rate) if return_state else None
+        y = y + self.D[:, :, None] * u[:, None]  # (B C H L)
+        y = y.reshape(u.shape[0], self.d_output, u.shape[-1])
+        return (y, state) if return_state else y
+
+    def _convolve(self, u: torch.Tensor, rate: Rate) -> torch.Tensor:
+        L = u.shape[-1]
+        K = self.kernel(L, rate)  # (C' H L) or (B C' H L)
+        if self.bidirectional:
+            fwd, bwd = K.split(self.channels, dim=-3)
+            # The backward kernel acts on strictly later inputs (S4 paper's bidirectional layer).
+            pad = torch.nn.functional.pad
+            K = pad(fwd, (0, L)) + pad(bwd.flip(-1), (L, 0))  # (... C H 2L)
+        n = 2 * L  # zero padding turns the circular FFT convolution into a linear one
+        K_f = torch.fft.rfft(K, n=n)
+        u_f = torch.fft.rfft(u, n=n)[:, None]  # (B 1 H F)
+        return torch.fft.irfft(u_f * K_f, n=n)[..., :L]  # (B C H L)
+
+    def _scan(self, u: torch.Tensor, dt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(self.kernel, DiagKernel):
+            raise ValueError(
+                "per-step dt (irregular time grids) needs mode='diag' (S4D): the DPLR "
+                "kernel has no per-step discretisation"
+            )
+        k = self.kernel
+        if dt.shape != (u.shape[0], u.shape[-1]):
+            raise ValueError(f"dt must have shape (batch, length)={(u.shape[0], u.shape[-1])}, got {tuple(dt.shape)}")
+        step = torch.exp(k.log_dt)[None, :, None] * dt[:, None, :].to(k.log_dt)  # (B H L)
+        C = torch.view_as_complex(k.C)
+        B = torch.view_as_complex(k.B)
+        y, state = diag_ssm_scan(u, k.Lambda, B, C[: self.channels], step, k.disc)
+        if self.bidirectional:
+            # Reversed time: the gap before reversed step j is the gap after step L-j.
+            step_rev = torch.cat([step[..., :1], step.flip(-1)[..., :-1]], dim=-1)
+            y_rev, _ = diag_ssm_scan(u.flip(-1), k.Lambda, B, C[self.channels :], step_rev, k.disc)
+            # Output at t reads the reversed state after absorbing u[t+1] (strictly later inputs).
+            y = y + torch.nn.functional.pad(y_rev.flip(-1)[..., 1:], (0, 1))
+        return y, state
+
+    def default_state(self, batch: int) -> torch.Tensor:
+        """Zero recurrent state for `batch` sequences."""
+        return self.kernel.default_state(batch)
+
+    def step(self, u: torch.Tensor, state: torch.Tensor, rate: float = 1.0):
+        """One recurrent step: u (B, H), state -> y (B, C*H), new state."""
+        if self.bidirectional:
+            raise ValueError("step() needs a causal layer (bidirectional=False)")
+        y, state = self.kernel.step(u, state, self._step_matrices(rate))
+        y = y + self.D * u[:, None]  # (B C H)
+        return y.reshape(u.shape[0], self.d_output), state
+
+    def _step_matrices(self, rate: float) -> tuple:
+        # Discretising the DPLR form costs a dense solve; redo it only when the
+        # rate or a parameter (tracked by its in-place version counter) changed.
+        key = (float(rate), tuple((p.data_ptr(), p._version) for p in self.kernel.parameters()))
+        if self._step_cache is None or self._step_cache[0] != key:
+            self._step_cache = (key, self.kernel.step_matrices(rate))
+        return self._step_cache[1]

@@ -1,0 +1,52 @@
+"""Choice of the kernel backend (pure torch or the optional pykeops), detected once."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+import torch
+
+BACKENDS = ("torch", "keops")
+ENV_BACKEND = "S4TS_CAUCHY_BACKEND"
+ENV_CACHE = "S4TS_KEOPS_CACHE"
+
+
+@functools.lru_cache(maxsize=1)
+def _probe() -> str | None:
+    """Return None when pykeops imports, else the reason it does not."""
+    try:
+        import pykeops
+
+        pykeops.set_verbose(False)  # library code stays quiet
+        cache = os.environ.get(ENV_CACHE)
+        if cache:
+            # Compiled formulas go to a folder the user controls (e.g. on CI).
+            os.makedirs(cache, exist_ok=True)
+            pykeops.set_build_folder(cache)
+    except Exception as err:  # ImportError, or a broken install/compiler setup
+        return f"{type(err).__name__}: {err}"
+    return None
+
+
+def keops_available() -> bool:
+    """True when pykeops is installed and imports (CPU-only installs count)."""
+    return _probe() is None
+
+
+def resolve_backend(backend: str | None, device: torch.device) -> str:
+    """Backend for Cauchy/Vandermonde: argument, else $S4TS_CAUCHY_BACKEND, else keops if installed."""
+    name = backend or os.environ.get(ENV_BACKEND, "").strip().lower() or None
+    if name is None:
+        return "keops" if keops_available() else "torch"
+    if name not in BACKENDS:
+        raise ValueError(
+            f"unknown kernel backend {name!r} (from the argument or ${ENV_BACKEND}); "
+            f"choose one of {BACKENDS}"
+        )
+    if name == "keops" and not keops_available():
+        raise ImportError(
+            f"the keops backend was asked for but pykeops is not usable ({_probe()}); "
+            "install it with `pip install 's4ts[keops]'`"
+        )
+    return name

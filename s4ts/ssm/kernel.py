@@ -1,0 +1,324 @@
+"""S4 (DPLR) and S4D (diagonal) convolution kernels, their recurrences and end states.
+
+Both kernels map (L, rate) to K (C, H, L) with K_l = C Ā^l B̄ and Ā, B̄ the
+discretisation of the continuous SSM at step Δ * rate. Conjugate pairs are
+stored once (N/2 complex modes for a state of size N); outputs are real.
+
+Parameters that define the SSM (Δ, Λ, P, B) carry an `_optim` dict with their
+own learning rate and no weight decay (see `s4ts.nn.ssm_param_groups`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+
+from s4ts.ssm import discretize, hippo
+from s4ts.ssm.cauchy import cauchy
+from s4ts.ssm.vandermonde import vandermonde
+
+DIAG_INITS = ("diag-lin", "diag-inv", "diag-legs", "legs")
+DPLR_INITS = ("legs", "legt", "fout")
+Rate = float | torch.Tensor  # a scalar, or one rate per batch row (B,)
+
+
+def _param(module: nn.Module, name: str, value: torch.Tensor, lr: float | None) -> None:
+    """Register a parameter; complex values are stored as real (..., 2) views."""
+    if value.is_complex():
+        value = torch.view_as_real(value.to(torch.complex64))
+    p = nn.Parameter(value.float())
+    if lr is not None:
+        p._optim = {"lr": lr, "weight_decay": 0.0}
+    module.register_parameter(name, p)
+
+
+def _complex(p: torch.Tensor) -> torch.Tensor:
+    return torch.view_as_complex(p)
+
+
+class _SSMBase(nn.Module):
+    """Shared Δ and Λ parameterisation: log-uniform Δ, Re Λ < 0 by construction."""
+
+    def __init__(
+        self,
+        d_model: int,
+        Lambda: torch.Tensor,  # (H N/2) complex
+        dt_min: float,
+        dt_max: float,
+        lr: float | None,
+    ) -> None:
+        super().__init__()
+        if not 0 < dt_min <= dt_max:
+            raise ValueError(f"need 0 < dt_min <= dt_max, got dt_min={dt_min}, dt_max={dt_max}")
+        H = d_model
+        log_dt = torch.rand(H) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)
+        _param(self, "log_dt", log_dt, lr)  # (H)
+        # Re Λ = -exp(.) keeps every mode stable; HiPPO-LegT/FouT sit on the
+        # imaginary axis, so their real part starts at a small -1e-4.
+        _param(self, "log_neg_real", torch.log((-Lambda.real).clamp(min=1e-4)), lr)  # (H N/2)
+        _param(self, "imag", Lambda.imag, lr)  # (H N/2)
+
+    @property
+    def Lambda(self) -> torch.Tensor:
+        return torch.complex(-torch.exp(self.log_neg_real), self.imag)  # (H N/2)
+
+    def dt(self, rate: Rate = 1.0) -> torch.Tensor:
+        """Step Δ * rate: (H) for a scalar rate, (B, H) for a per-row rate."""
+        dt = torch.exp(self.log_dt)  # (H)
+        if isinstance(rate, torch.Tensor) and rate.ndim > 0:
+            return rate.to(dt)[:, None] * dt  # (B H)
+        return dt * float(rate)
+
+
+def _check_length(L: int) -> None:
+    if not isinstance(L, int) or L < 1:
+        raise ValueError(f"kernel length L must be a positive integer, got {L!r}")
+
+
+class DiagKernel(_SSMBase):
+    """S4D: diagonal A = Λ, kernel by a Vandermonde reduction."""
+
+    def __init__(
+        self,
+        d_model: int,
+        d_state: int = 64,
+        channels: int = 1,
+        init: str = "diag-lin",
+        disc: str = "zoh",
+        dt_min: float = 1e-3,
+        dt_max: float = 1e-1,
+        lr: float | None = None,
+    ) -> None:
+        if d_state % 2:
+            raise ValueError(f"d_state must be even (conjugate pairs), got {d_state}")
+        if disc not in discretize.METHODS:
+            raise ValueError(f"unknown disc={disc!r}; choose one of {discretize.METHODS}")
+        H, N2 = d_model, d_state // 2
+        Lambda, B = diag_init(init, d_state)
+        super().__init__(d_model, Lambda.expand(H, N2), dt_min, dt_max, lr)
+        self.disc, self.channels, self.d_state = disc, channels, d_state
+        _param(self, "B", B.expand(H, N2).clone(), lr)  # (H N/2)
+        _param(self, "C", torch.randn(channels, H, N2, dtype=torch.complex64) * 0.5**0.5, None)
+
+    def discrete(self, rate: Rate = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ā and B̄: (H, N/2) each, or (B, H, N/2) for a per-row rate."""
+        dt = self.dt(rate)[..., None]
+        return discretize.diag_discretize(self.Lambda, _complex(self.B), dt, self.disc)
+
+    def forward(self, L: int, rate: Rate = 1.0) -> torch.Tensor:
+        """Kernel K (C, H, L), or (B, C, H, L) for a per-row rate."""
+        _check_length(L)
+        dt = self.dt(rate)[..., None]  # (H 1) or (B H 1)
+        Lambda, C = self.Lambda, _complex(self.C)
+        _, dB = discretize.diag_discretize(Lambda, _complex(self.B), dt, self.disc)
+        log_dA = discretize.diag_log_dA(Lambda, dt, self.disc)  # (... H N/2)
+        v = (C * dB[..., None, :, :]).movedim(-3, -2)  # (... H C N/2)
+        lead = v.shape[:-3]
+        H, Cc, N2 = v.shape[-3:]
+        K = vandermonde(v.reshape(-1, Cc, N2), log_dA.reshape(-1, N2), L)  # (.H C L)
+        K = 2 * K.real.reshape(*lead, H, Cc, L)
+        return K.movedim(-2, -3)  # (... C H L)
+
+    def step_matrices(self, rate: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Ā (H, N/2), B̄ (H, N/2), C (C, H, N/2) for the recurrence."""
+        dA, dB = self.discrete(rate)
+        return dA, dB, _complex(self.C)
+
+    @staticmethod
+    def step(u: torch.Tensor, state: torch.Tensor, mats: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+        """x <- Ā x + B̄ u, y = 2 Re(C x); u (B, H), state (B, H, N/2) -> y (B, C, H)."""
+        dA, dB, C = mats
+        state = dA * state + dB * u[..., None]
+        y = 2 * torch.einsum("chn,bhn->bch", C, state).real
+        return y, state
+
+    def default_state(self, batch: int) -> torch.Tensor:
+        """Zero state (B, H, N/2), complex, on the parameters' device."""
+        H, N2 = self.log_neg_real.shape
+        dtype = torch.complex128 if self.log_dt.dtype == torch.float64 else torch.complex64
+        return torch.zeros(batch, H, N2, dtype=dtype, device=self.log_dt.device)
+
+    def final_state(self, u: torch.Tensor, rate: float = 1.0) -> torch.Tensor:
+        """State after reading u (B, H, L) from a zero state: Σ_l Ā^(L-1-l) B̄ u_l -> (B, H, N/2)."""
+        dt = self.dt(rate)[..., None]
+        _, dB = discretize.diag_discretize(self.Lambda, _complex(self.B), dt, self.disc)
+        log_dA = discretize.diag_log_dA(self.Lambda, dt, self.disc)  # (H N/2)
+        return dB * power_sum(u.flip(-1), log_dA)
+
+
+def power_sum(u: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Σ_l u[b,h,l] exp(x[h,n] l): u (B, H, L) real, x (H, N) -> (B, H, N), blocked as in vandermonde."""
+    B, H, L = u.shape
+    T = 1 << max(0, math.ceil(math.log2(L) / 2))
+    nb = -(-L // T)
+    u = torch.nn.functional.pad(u, (0, nb * T - L)).reshape(B, H, nb, T).to(x.dtype)
+    t = torch.arange(T, dtype=x.real.dtype, device=x.device)
+    fine = torch.exp(x[:, :, None] * t)  # (H N T)
+    coarse = torch.exp(x[:, None, :] * (torch.arange(nb, device=x.device) * T)[:, None])  # (H nb N)
+    inner = torch.einsum("bhjt,hnt->bhjn", u, fine)  # (B H nb N)
+    return (inner * coarse).sum(2)
+
+
+def diag_init(init: str, d_state: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Λ (N/2) and B (N/2) for the S4D initialisations (Gu et al., arXiv 2206.11893)."""
+    N2 = d_state // 2
+    n = torch.arange(N2, dtype=torch.float64)
+    if init == "diag-lin":
+        Lambda = torch.complex(-0.5 * torch.ones(N2, dtype=torch.float64), math.pi * n)
+        B = torch.ones(N2, dtype=torch.complex128)
+    elif init == "diag-inv":
+        imag = d_state / math.pi * (d_state / (2 * n + 1) - 1)
+        Lambda = torch.complex(-0.5 * torch.ones(N2, dtype=torch.float64), imag)
+        B = torch.ones(N2, dtype=torch.complex128)
+    elif init in ("diag-legs", "legs"):
+        rep = hippo.nplr("legs", d_state)
+        Lambda, B = rep.Lambda, rep.B
+    else:
+        raise ValueError(f"unknown init {init!r} for mode='diag'; choose one of {DIAG_INITS}")
+    return Lambda, B
+
+
+class DPLRKernel(_SSMBase):
+    """S4: A = Λ - P P^*, kernel by Cauchy kernels and the Woodbury identity at roots of unity."""
+
+    def __init__(
+        self,
+        d_model: int,
+        d_state: int = 64,
+        channels: int = 1,
+        init: str = "legs",
+        dt_min: float = 1e-3,
+        dt_max: float = 1e-1,
+        lr: float | None = None,
+    ) -> None:
+        if init not in DPLR_INITS:
+            raise ValueError(f"unknown init {init!r} for mode='dplr'; choose one of {DPLR_INITS}")
+        H = d_model
+        rep = hippo.nplr(init, d_state)
+        N2 = d_state // 2
+        super().__init__(d_model, rep.Lambda.expand(H, N2), dt_min, dt_max, lr)
+        self.channels, self.d_state = channels, d_state
+        _param(self, "P", rep.P[:, None, :].expand(-1, H, N2).clone(), lr)  # (r H N/2)
+        _param(self, "B", rep.B.expand(H, N2).clone(), lr)  # (H N/2)
+        # C is the output matrix itself (not C(I - Ā^L)), so any L and rate are exact.
+        _param(self, "C", torch.randn(channels, H, N2, dtype=torch.complex64) * 0.5**0.5, None)
+
+    def _full(self) -> tuple[torch.Tensor, ...]:
+        """Λ, P, B, C on the full basis (both halves of each conjugate pair)."""
+        Lambda, P, B, C = self.Lambda, _complex(self.P), _complex(self.B), _complex(self.C)
+        full = lambda x: torch.cat([x, x.conj()], dim=-1)  # noqa: E731
+        return full(Lambda), full(P), full(B), full(C)  # (H N) (r H N) (H N) (C H N)
+
+    def dense(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Continuous A (H, N, N), B (H, N), C (C, H, N) on the full eigenbasis."""
+        Lambda, P, B, C = self._full()
+        A = torch.diag_embed(Lambda) - torch.einsum("rhn,rhm->hnm", P, P.conj())
+        return A, B, C
+
+    def step_matrices(self, rate: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Bilinear Ā (H, N, N), B̄ (H, N) and C (C, H, N) on the full basis."""
+        A, B, C = self.dense()
+        dA, dB = discretize.bilinear(A, B, self.dt(rate).to(A.dtype))
+        return dA, dB, C
+
+    @staticmethod
+    def step(u: torch.Tensor, state: torch.Tensor, mats: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+        """x <- Ā x + B̄ u, y = Re(C x); u (B, H), state (B, H, N) -> y (B, C, H)."""
+        dA, dB, C = mats
+        state = torch.einsum("hnm,bhm->bhn", dA, state) + dB * u[..., None]
+        return torch.einsum("chn,bhn->bch", C, state).real, state
+
+    def default_state(self, batch: int) -> torch.Tensor:
+        """Zero state (B, H, N) on the full basis."""
+        H = self.log_dt.shape[0]
+        dtype = torch.complex128 if self.log_dt.dtype == torch.float64 else torch.complex64
+        return torch.zeros(batch, H, self.d_state, dtype=dtype, device=self.log_dt.device)
+
+    def final_state(self, u: torch.Tensor, rate: float = 1.0, block: int = 64) -> torch.Tensor:
+        """State after reading u (B, H, L) from zero: blocks of `block` steps, one matmul each."""
+        dA, dB, _ = self.step_matrices(rate)
+        B, H, L = u.shape
+        T = min(block, L)
+        # M[:, :, t] = Ā^(T-1-t) B̄: the contribution of step t of a block to its end state.
+        cols = [dB]
+        for _ in range(T - 1):
+            cols.append(torch.einsum("hnm,hm->hn", dA, cols[-1]))
+        M = torch.stack(cols[::-1], dim=-1)  # (H N T)
+        dA_T = torch.linalg.matrix_power(dA, T)  # (H N N)
+        pad = (-L) % T
+        u = torch.nn.functional.pad(u, (pad, 0)).to(M.dtype)  # leading zeros leave x = 0
+        x = self.default_state(B)
+        for s in range(0, L + pad, T):
+            x = torch.einsum("hnm,bhm->bhn", dA_T, x) + torch.einsum("hnt,bht->bhn", M, u[..., s : s + T])
+        return x
+
+    def forward(self, L: int, rate: Rate = 1.0) -> torch.Tensor:
+        """Kernel K (C, H, L), or (B, C, H, L) for a per-row rate."""
+        _check_length(L)
+        if isinstance(rate, torch.Tensor) and rate.ndim > 0:
+            # One kernel per distinct rate: the Cauchy step has no batch axis.
+            values, index = torch.unique(rate, return_inverse=True)
+            kernels = torch.stack([self._kernel(L, float(r)) for r in values])
+            return kernels[index]
+        return self._kernel(L, float(rate))
+
+    def _kernel(self, L: int, rate: float) -> torch.Tensor:
+        Lambda, P, B, C = self._full()  # (H N) (r H N) (H N) (C H N)
+        r, H, N = P.shape
+        Cc = C.shape[0]
+        dt = self.dt(rate).to(Lambda.real.dtype)  # (H)
+        # The truncated generating function needs C~ = C (I - Ā^L) (S4 paper, Lemma C.3).
+        dA, _ = discretize.bilinear(*self.dense()[:2], dt.to(Lambda.dtype))
+        C_tilde = C - torch.einsum("chn,hnm->chm", C, torch.linalg.matrix_power(dA, L))
+        n_freq = L // 2 + 1
+        has_nyquist = L % 2 == 0
+        n_cauchy = n_freq - 1 if has_nyquist else n_freq
+        real = Lambda.real.dtype
+        z = torch.exp(-2j * math.pi / L * torch.arange(n_cauchy, dtype=real, device=dt.device))
+        g = 2 * (1 - z) / (1 + z)  # (F) bilinear map of the unit circle to the imaginary axis
+        # Rows: C~B (Cc), C~P (Cc r), P^*B (r), P^*P (r r); reduced in one Cauchy call.
+        Pc = P.conj()
+        v = torch.cat(
+            [
+                C_tilde * B,
+                (C_tilde[:, None] * P[None]).reshape(Cc * r, H, N),
+                Pc * B,
+                (Pc[:, None] * P[None]).reshape(r * r, H, N),
+            ]
+        ).transpose(0, 1)  # (H K N)
+        k = cauchy(v, g.expand(H, -1).contiguous(), dt[:, None] * Lambda) * dt[:, None, None]
+        k = k.transpose(0, 1)  # (K H F)
+        k00 = k[:Cc]  # (Cc H F)
+        k01 = k[Cc : Cc + Cc * r].reshape(Cc, r, H, -1)
+        k10 = k[Cc + Cc * r : Cc + Cc * r + r]  # (r H F)
+        k11 = k[Cc + Cc * r + r :].reshape(r, r, H, -1)
+        if r == 1:
+            woodbury = k01[:, 0] * k10[0] / (1 + k11[0, 0])
+        else:
+            eye = torch.eye(r, dtype=k.dtype, device=k.device)
+            m = eye + k11.permute(2, 3, 0, 1)  # (H F r r)
+            sol = torch.linalg.solve(m, k10.permute(1, 2, 0)[..., None])[..., 0]  # (H F r)
+            woodbury = torch.einsum("crhf,hfr->chf", k01, sol)
+        K_hat = 2 / (1 + z) * (k00 - woodbury)  # (Cc H F)
+        if has_nyquist:
+            # At z = -1 the bilinear map sends g to infinity; the limit is Δ/2 C~ B.
+            nyq = (dt / 2 * (C_tilde * B).sum(-1)).real.to(K_hat.dtype)  # (Cc H)
+            K_hat = torch.cat([K_hat, nyq[..., None]], dim=-1)
+        return torch.fft.irfft(K_hat, n=L)  # (Cc H L)
+
+
+def make_kernel(mode: str, d_model: int, d_state: int, channels: int, init: str | None, **kw) -> nn.Module:
+    """Build a DiagKernel (mode='diag') or DPLRKernel (mode='dplr')."""
+    if mode == "diag":
+        return DiagKernel(d_model, d_state, channels, init=init or "diag-lin", **kw)
+    if mode == "dplr":
+        disc = kw.pop("disc", None)
+        if disc not in (None, "bilinear"):
+            raise ValueError(
+                f"mode='dplr' uses the bilinear discretisation (its kernel needs it); got "
+                f"disc={disc!r}. Use mode='diag' for zero-order hold."
+            )
+        return DPLRKernel(d_model, d_state, channels, init=init or "legs", **kw)
+    raise ValueError(f"unknown mode {mode!r}; choose 'diag' (S4D) or 'dplr' (S4)")

@@ -1,0 +1,76 @@
+"""Linear recurrence x_k = a_k x_{k-1} + b_k along the last axis, for per-step Δ_k.
+
+On an irregular time grid the diagonal SSM has a different Ā_k = exp(Δ_k Λ)
+at every step, so there is no convolution kernel; the recurrence is solved by
+a parallel prefix scan (Hillis-Steele doubling: log2 L tensor passes, no
+Python loop over time). It only multiplies by the a_k (|a_k| <= 1 for a stable
+SSM) and never divides, so long gaps (a_k -> 0) are safe. The autograd
+Function saves the inputs and the states only; backward is the adjoint scan.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from s4ts.ssm import discretize
+
+
+def _prefix_scan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """States x (..., L) of x_k = a_k x_{k-1} + b_k with x_{-1} = 0, by doubling."""
+    a, x = a.clone(), b.clone()
+    L = x.shape[-1]
+    d = 1
+    while d < L:
+        # Right-hand sides are evaluated before assignment, so the old values are used.
+        x[..., d:] = x[..., d:] + a[..., d:] * x[..., :-d]
+        a[..., d:] = a[..., d:] * a[..., :-d]
+        d *= 2
+    return x
+
+
+class LinearScan(torch.autograd.Function):
+    """x_k = a_k x_{k-1} + b_k (x_{-1} = 0); a, b (..., L) complex -> x (..., L)."""
+
+    @staticmethod
+    def forward(ctx, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        x = _prefix_scan(a, b)
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad_x: torch.Tensor):
+        a, x = ctx.saved_tensors
+        # Adjoint: g_k = grad_k + conj(a_{k+1}) g_{k+1}, a reversed scan.
+        a_next = torch.nn.functional.pad(a[..., 1:], (0, 1)).conj()
+        g = _prefix_scan(a_next.flip(-1), grad_x.flip(-1)).flip(-1)
+        x_prev = torch.nn.functional.pad(x[..., :-1], (1, 0))
+        return g * x_prev.conj(), g
+
+
+def linear_scan(a: torch.Tensor, b: torch.Tensor, x0: torch.Tensor | None = None) -> torch.Tensor:
+    """States of x_k = a_k x_{k-1} + b_k along the last axis, starting from x0 (..., ) or zero."""
+    if x0 is not None:
+        b = torch.cat([(b[..., :1] + a[..., :1] * x0[..., None]), b[..., 1:]], dim=-1)
+    return LinearScan.apply(a, b)
+
+
+def diag_ssm_scan(
+    u: torch.Tensor,
+    Lambda: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    dt: torch.Tensor,
+    method: str = "zoh",
+    x0: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Diagonal SSM with per-step Δ: y_k = 2 Re(C x_k), x_k = Ā(Δ_k) x_{k-1} + B̄(Δ_k) u_k.
+
+    u (B, H, L) real, Λ and B (H, N), C (C, H, N), dt (B, H, L) per-step Δ,
+    x0 (B, H, N) or None -> y (B, C, H, L), last state (B, H, N).
+    """
+    dA, dB = discretize.diag_discretize(
+        Lambda[None, :, :, None], B[None, :, :, None], dt[:, :, None, :], method
+    )  # (B H N L) each
+    x = linear_scan(dA, dB * u[:, :, None, :].to(dB.dtype), x0)  # (B H N L)
+    y = 2 * torch.einsum("chn,bhnl->bchl", C, x).real
+    return y, x[..., -1]

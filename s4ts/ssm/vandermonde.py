@@ -1,0 +1,55 @@
+"""Vandermonde reduction y[h, c, l] = Σ_n v[h, c, n] exp(x[h, n] l), the S4D kernel.
+
+The torch backend splits l = b T + t and factors exp(x l) = exp(x b T) exp(x t),
+turning the reduction into one batched complex matmul of (C nb, N) by (N, T)
+per channel. With T ≈ sqrt(L) nothing of size (H, N, L) is ever built, autograd
+stores O(H N sqrt L), and the work runs in BLAS instead of elementwise exp.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from s4ts.ssm._backend import resolve_backend
+
+
+def vandermonde(v: torch.Tensor, x: torch.Tensor, L: int, backend: str | None = None) -> torch.Tensor:
+    """Σ_n v[h,c,n] exp(x[h,n] l) for l < L; v (H, C, N), x (H, N) -> (H, C, L) complex."""
+    if resolve_backend(backend, v.device) == "keops":
+        return _vandermonde_keops(v, x, L)
+    return _vandermonde_blocked(v, x, L)
+
+
+def _vandermonde_blocked(v: torch.Tensor, x: torch.Tensor, L: int) -> torch.Tensor:
+    H, C, N = v.shape
+    T = 1 << max(0, math.ceil(math.log2(max(1, L)) / 2))  # block length, about sqrt(L)
+    nb = -(-L // T)  # number of blocks
+    real = x.real.dtype
+    t = torch.arange(T, dtype=real, device=x.device)  # (T)
+    starts = torch.arange(nb, dtype=real, device=x.device) * T  # (nb)
+    fine = torch.exp(x[:, :, None] * t)  # (H N T)
+    coarse = torch.exp(x[:, None, :] * starts[:, None])  # (H nb N)
+    left = (v[:, :, None, :] * coarse[:, None]).reshape(H, C * nb, N)  # (H C*nb N)
+    y = torch.bmm(left, fine)  # (H C*nb T)
+    return y.reshape(H, C, nb * T)[..., :L]
+
+
+def _vandermonde_keops(v: torch.Tensor, x: torch.Tensor, L: int) -> torch.Tensor:
+    """pykeops reduction over n; complex numbers travel as (re, im) pairs."""
+    from pykeops.torch import Genred
+
+    H, C, N = v.shape
+    reduce_n = Genred(
+        "ComplexMult(v, ComplexExp(ComplexRealScal(l, x)))",
+        ["v = Vj(2)", "x = Vj(2)", "l = Vi(1)"],
+        reduction_op="Sum",
+        axis=1,
+    )
+    real = x.real.dtype
+    l = torch.arange(L, dtype=real, device=x.device)[None, :, None].expand(H * C, L, 1)  # (HC L 1)
+    v_r = torch.view_as_real(v.reshape(H * C, N))  # (HC N 2)
+    x_r = torch.view_as_real(x).repeat_interleave(C, dim=0)  # (HC N 2)
+    out = reduce_n(v_r, x_r, l.contiguous(), backend="auto")  # (HC L 2)
+    return torch.view_as_complex(out.contiguous()).reshape(H, C, L)
