@@ -25,7 +25,7 @@ class S4Backbone(nn.Module):
         prenorm: bool = True,
         bidirectional: bool = False,
         channels: int = 1,
-        disc: str = "zoh",
+        disc: str | None = None,
         dt_min: float = 1e-3,
         dt_max: float = 1e-1,
         ssm_lr: float | None = 1e-3,

@@ -13,7 +13,8 @@ class S4Layer(nn.Module):
     """Sequence-to-sequence SSM layer on (B, H, L); no norm, activation or mixing.
 
     `rate` rescales the learned step (Δ * rate), `dt` (B, L) gives one step
-    multiplier per time step (irregular grids; mode='diag' only).
+    multiplier per time step (irregular grids; mode='diag' only). `disc=None`
+    picks zero-order hold for S4D and bilinear for S4 (the only rule its kernel has).
     """
 
     def __init__(
@@ -24,7 +25,7 @@ class S4Layer(nn.Module):
         init: str | None = None,
         channels: int = 1,
         bidirectional: bool = False,
-        disc: str = "zoh",
+        disc: str | None = None,
         dt_min: float = 1e-3,
         dt_max: float = 1e-1,
         ssm_lr: float | None = 1e-3,
@@ -34,7 +35,7 @@ class S4Layer(nn.Module):
         kernel_channels = channels * (2 if bidirectional else 1)
         self.kernel = make_kernel(
             mode, d_model, d_state, kernel_channels, init,
-            disc=disc if mode == "diag" else None, dt_min=dt_min, dt_max=dt_max, lr=ssm_lr,
+            disc=disc, dt_min=dt_min, dt_max=dt_max, lr=ssm_lr,
         )
         self.D = nn.Parameter(torch.randn(channels, d_model))
         self._step_cache: tuple | None = None
@@ -55,16 +56,20 @@ class S4Layer(nn.Module):
             raise ValueError("return_state needs a causal layer (bidirectional=False)")
         if dt is not None:
             y, state = self._scan(u, dt)
+            y = y + self.D[:, :, None] * u[:, None]  # (B C H L)
         else:
             y = self._convolve(u, rate)
             state = self.kernel.final_state(u, rate) if return_state else None
-        y = y + self.D[:, :, None] * u[:, None]  # (B C H L)
         y = y.reshape(u.shape[0], self.d_output, u.shape[-1])
         return (y, state) if return_state else y
 
     def _convolve(self, u: torch.Tensor, rate: Rate) -> torch.Tensor:
         L = u.shape[-1]
         K = self.kernel(L, rate)  # (C' H L) or (B C' H L)
+        # The skip D u is a convolution with D at tap 0: folding it into K saves
+        # two passes over (B, H, L) forward and backward.
+        D = torch.nn.functional.pad(self.D, (0, 0, 0, K.shape[-3] - self.channels))  # (C' H)
+        K = torch.cat([K[..., :1] + D[..., None], K[..., 1:]], dim=-1)
         if self.bidirectional:
             fwd, bwd = K.split(self.channels, dim=-3)
             # The backward kernel acts on strictly later inputs (S4 paper's bidirectional layer).

@@ -12,8 +12,8 @@ import torch
 
 from s4ts.ssm._backend import resolve_backend
 
-# Elements of one (H, N, chunk) complex block: 2^21 * 8 bytes = 16 MiB in complex64.
-_CHUNK_ELEMENTS = 2**21
+# Elements of one (H, N, chunk) complex block: 2^20 * 8 bytes = 8 MiB in complex64.
+_CHUNK_ELEMENTS = 2**20
 
 
 def cauchy(v: torch.Tensor, z: torch.Tensor, w: torch.Tensor, backend: str | None = None) -> torch.Tensor:

@@ -117,8 +117,8 @@ class DiagKernel(_SSMBase):
         v = (C * dB[..., None, :, :]).movedim(-3, -2)  # (... H C N/2)
         lead = v.shape[:-3]
         H, Cc, N2 = v.shape[-3:]
-        K = vandermonde(v.reshape(-1, Cc, N2), log_dA.reshape(-1, N2), L)  # (.H C L)
-        K = 2 * K.real.reshape(*lead, H, Cc, L)
+        K = vandermonde(2 * v.reshape(-1, Cc, N2), log_dA.reshape(-1, N2), L)  # (.H C L)
+        K = K.reshape(*lead, H, Cc, L)
         return K.movedim(-2, -3)  # (... C H L)
 
     def step_matrices(self, rate: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -270,6 +270,8 @@ class DPLRKernel(_SSMBase):
         Cc = C.shape[0]
         dt = self.dt(rate).to(Lambda.real.dtype)  # (H)
         # The truncated generating function needs C~ = C (I - Ā^L) (S4 paper, Lemma C.3).
+        # Ā^L by repeated squaring costs O(H N^2 log L) memory, flat in L, and
+        # keeps the kernel exact for every L and rate.
         dA, _ = discretize.bilinear(*self.dense()[:2], dt.to(Lambda.dtype))
         C_tilde = C - torch.einsum("chn,hnm->chm", C, torch.linalg.matrix_power(dA, L))
         n_freq = L // 2 + 1
@@ -311,10 +313,10 @@ class DPLRKernel(_SSMBase):
 
 def make_kernel(mode: str, d_model: int, d_state: int, channels: int, init: str | None, **kw) -> nn.Module:
     """Build a DiagKernel (mode='diag') or DPLRKernel (mode='dplr')."""
+    disc = kw.pop("disc", None)
     if mode == "diag":
-        return DiagKernel(d_model, d_state, channels, init=init or "diag-lin", **kw)
+        return DiagKernel(d_model, d_state, channels, init=init or "diag-lin", disc=disc or "zoh", **kw)
     if mode == "dplr":
-        disc = kw.pop("disc", None)
         if disc not in (None, "bilinear"):
             raise ValueError(
                 f"mode='dplr' uses the bilinear discretisation (its kernel needs it); got "

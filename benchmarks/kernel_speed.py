@@ -1,0 +1,164 @@
+"""Speed and memory of the S4 (DPLR) and S4D layers against a plain FFT convolution.
+
+For each L: forward+backward time of one S4Layer (batch 8, H=64, N=64) divided
+by the time of an rfft/irfft convolution of the same shapes with a learned
+(H, L) kernel (the floor, measured in the same run), and the peak memory of
+each divided by the floor's. Then step-mode throughput: 1,000 generated steps
+after a 4,096-step context with .step() versus recomputing the convolution
+for every new step. Ends with one JSON line of the L = 16384 figures.
+
+    python benchmarks/kernel_speed.py [--lengths 1024 4096 16384] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from s4ts.nn import S4Layer
+from s4ts.ssm._backend import resolve_backend
+
+BATCH, H, N = 8, 64, 64
+SEED = 0
+
+
+def make_case(kind: str, L: int, device: str):
+    """Return a closure doing one forward+backward of `kind` at length L."""
+    torch.manual_seed(SEED)
+    u = torch.randn(BATCH, H, L, device=device, requires_grad=True)
+    if kind == "floor":
+        k = torch.randn(H, L, device=device, requires_grad=True)
+
+        def run():
+            y = torch.fft.irfft(torch.fft.rfft(u, n=2 * L) * torch.fft.rfft(k, n=2 * L), n=2 * L)[..., :L]
+            y.sum().backward()
+
+        return run
+    layer = S4Layer(H, d_state=N, mode=kind).to(device)
+
+    def run():
+        layer(u).sum().backward()
+
+    return run
+
+
+def time_case(kind: str, L: int, device: str, repeats: int) -> float:
+    """Median seconds of one forward+backward after a warm-up call."""
+    run = make_case(kind, L, device)
+    run()
+    times = []
+    for _ in range(repeats):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        run()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_memory(kind: str, L: int, device: str) -> float:
+    """Peak extra memory (bytes) of one forward+backward, measured in a fresh process."""
+    if device == "cuda":
+        run = make_case(kind, L, device)
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        run()
+        torch.cuda.synchronize()
+        return float(torch.cuda.max_memory_allocated() - base)
+    code = (
+        "import sys; sys.path.insert(0, %r); import kernel_speed as ks; "
+        "print(ks._cpu_peak_in_this_process(%r, %d))" % (os.path.dirname(__file__), kind, L)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _cpu_peak_in_this_process(kind: str, L: int) -> float:
+    """Peak RSS above the pre-run RSS for the first forward+backward (Linux)."""
+    run = make_case(kind, L, "cpu")
+    base = _rss_kib("VmRSS:")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak-RSS counter (VmHWM) to the current RSS
+    run()
+    return 1024.0 * (_rss_kib("VmHWM:") - base)
+
+
+def step_speedup(mode: str, device: str, context: int = 4096, steps: int = 1000, sampled: int = 100):
+    """Seconds for `steps` outputs by .step() and by re-running the convolution per step."""
+    torch.manual_seed(SEED)
+    layer = S4Layer(H, d_state=N, mode=mode).to(device).eval()
+    u = torch.randn(BATCH, H, context + steps, device=device)
+    with torch.no_grad():
+        _, state = layer(u[..., :context], return_state=True)
+        layer.step(u[..., context], state)  # builds the cached step matrices
+        t0 = time.perf_counter()
+        for t in range(context, context + steps):
+            _, state = layer.step(u[..., t], state)
+        step_time = time.perf_counter() - t0
+        # Recomputing is slow; time an evenly spaced sample of the steps and scale up.
+        picks = torch.linspace(context, context + steps - 1, sampled).long().tolist()
+        t0 = time.perf_counter()
+        for t in picks:
+            layer(u[..., : t + 1])
+        conv_time = (time.perf_counter() - t0) * steps / sampled
+    return step_time, conv_time
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lengths", type=int, nargs="+", default=[1024, 4096, 16384])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+    backend = resolve_backend(None, torch.device(args.device))
+    print(f"device={args.device} threads={torch.get_num_threads()} backend={backend} "
+          f"batch={BATCH} H={H} N={N} torch={torch.__version__}")
+    header = f"{'L':>6} {'floor ms':>9} {'S4D ms':>8} {'S4D/fl':>7} {'DPLR ms':>8} {'DPLR/fl':>8} " \
+             f"{'floor MiB':>9} {'S4D mem/fl':>10} {'DPLR mem/fl':>11}"
+    print(header)
+    summary = {}
+    for L in args.lengths:
+        t = {k: time_case(k, L, args.device, args.repeats) for k in ("floor", "diag", "dplr")}
+        m = {k: peak_memory(k, L, args.device) for k in ("floor", "diag", "dplr")}
+        print(f"{L:>6} {1e3 * t['floor']:>9.1f} {1e3 * t['diag']:>8.1f} {t['diag'] / t['floor']:>7.2f} "
+              f"{1e3 * t['dplr']:>8.1f} {t['dplr'] / t['floor']:>8.2f} {m['floor'] / 2**20:>9.0f} "
+              f"{m['diag'] / m['floor']:>10.2f} {m['dplr'] / m['floor']:>11.2f}")
+        summary[L] = {
+            "s4d_over_floor": t["diag"] / t["floor"],
+            "dplr_over_floor": t["dplr"] / t["floor"],
+            "s4d_peak_mem_over_floor": m["diag"] / m["floor"],
+            "dplr_peak_mem_over_floor": m["dplr"] / m["floor"],
+        }
+    print("\nstep mode: 1000 steps after a 4096-step context (convolution timed on 100 sampled steps)")
+    speedups = {}
+    for mode in ("diag", "dplr"):
+        step_s, conv_s = step_speedup(mode, args.device)
+        speedups[mode] = conv_s / step_s
+        print(f"  {mode:>4}: step {step_s:.3f} s, recompute {conv_s:.1f} s, speedup {speedups[mode]:.0f}x")
+    final = dict(summary[max(summary)])
+    final["L"] = max(summary)
+    final["step_speedup"] = min(speedups.values())
+    final["device"] = args.device
+    print(json.dumps(final))
+
+
+if __name__ == "__main__":
+    main()
