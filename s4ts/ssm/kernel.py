@@ -271,9 +271,15 @@ class DPLRKernel(_SSMBase):
         dt = self.dt(rate).to(Lambda.real.dtype)  # (H)
         # The truncated generating function needs C~ = C (I - Ā^L) (S4 paper, Lemma C.3).
         # Ā^L by repeated squaring costs O(H N^2 log L) memory, flat in L, and
-        # keeps the kernel exact for every L and rate.
-        dA, _ = discretize.bilinear(*self.dense()[:2], dt.to(Lambda.dtype))
-        C_tilde = C - torch.einsum("chn,hnm->chm", C, torch.linalg.matrix_power(dA, L))
+        # keeps the kernel exact for every L and rate. The system is real, so
+        # the squaring runs on real matrices (4x fewer flops than complex).
+        T = _pair_basis(N, Lambda.dtype, Lambda.device)  # (N N) unitary: real coords -> pairs
+        A_real = (T.conj().T @ self.dense()[0] @ T).real  # (H N N)
+        eye = torch.eye(N, dtype=A_real.dtype, device=A_real.device)
+        half = (dt / 2)[:, None, None]
+        dA_real = torch.linalg.solve(eye - half * A_real, eye + half * A_real)  # bilinear Ā
+        power = torch.linalg.matrix_power(dA_real, L).to(C.dtype)  # (H N N)
+        C_tilde = C - torch.einsum("chn,hnm->chm", C @ T, power) @ T.conj().T
         n_freq = L // 2 + 1
         has_nyquist = L % 2 == 0
         n_cauchy = n_freq - 1 if has_nyquist else n_freq
@@ -309,6 +315,13 @@ class DPLRKernel(_SSMBase):
             nyq = (dt / 2 * (C_tilde * B).sum(-1)).real.to(K_hat.dtype)  # (Cc H)
             K_hat = torch.cat([K_hat, nyq[..., None]], dim=-1)
         return torch.fft.irfft(K_hat, n=L)  # (Cc H L)
+
+
+def _pair_basis(N: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Unitary T with x_full = T x_real for states stored as [x, conj(x)] (N/2 pairs)."""
+    N2 = N // 2
+    eye = torch.eye(N2, dtype=dtype, device=device) / math.sqrt(2.0)
+    return torch.cat([torch.cat([eye, 1j * eye], 1), torch.cat([eye, -1j * eye], 1)], 0)
 
 
 def make_kernel(mode: str, d_model: int, d_state: int, channels: int, init: str | None, **kw) -> nn.Module:
