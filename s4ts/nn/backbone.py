@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from s4ts.nn.block import S4Block
-from s4ts.ssm.kernel import Rate
+from s4ts.ssm.kernel import Rate, lost_energy
 
 
 class S4Backbone(nn.Module):
@@ -68,6 +68,25 @@ class S4Backbone(nn.Module):
             states.append(state)
         y = self.decoder(self.norm(h))
         return (y, states) if return_state else y
+
+    @torch.no_grad()
+    def aliased_fraction(self, rate: float) -> float:
+        """Share of the SSM energy resolved at rate 1 that aliases at `rate` (0 for rate <= 1)."""
+        resolved = lost = 0.0
+        for block in self.blocks:
+            r, l = lost_energy(block.s4.kernel.modes(), rate)
+            resolved, lost = resolved + r, lost + l
+        return lost / resolved if resolved > 0 else 0.0
+
+    def max_rate(self, tolerance: float) -> float:
+        """Largest rate (on a 2^(1/8) grid up to 2^16) whose aliased fraction stays within `tolerance`."""
+        best = 1.0
+        for k in range(1, 129):
+            rate = 2.0 ** (k / 8)
+            if self.aliased_fraction(rate) > tolerance:
+                break
+            best = rate
+        return best
 
     def default_state(self, batch_size: int) -> list[torch.Tensor]:
         """Zero states, one per layer."""

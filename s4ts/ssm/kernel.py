@@ -72,6 +72,22 @@ class _SSMBase(nn.Module):
         return dt * float(rate)
 
 
+def lost_energy(modes: tuple[torch.Tensor, torch.Tensor, torch.Tensor], rate: float) -> tuple[float, float]:
+    """Impulse-response energy resolved at rate 1, and the part of it that aliases at `rate`.
+
+    A mode e^{λt} sampled every Δ·rate turns by |Im λ| Δ rate radians per
+    step; past π it aliases onto a lower frequency, so the discrete model no
+    longer follows the continuous one. A mode's weight is the energy of its
+    impulse response, |c b|^2 / (2 |Re λ|). Modes already past π at the
+    training rate were never resolved, so they do not count.
+    """
+    eigvals, weights, dt = modes
+    energy = weights.abs().pow(2).sum(0) / (2 * eigvals.real.abs().clamp(min=1e-12))  # (H N)
+    turn = eigvals.imag.abs() * dt[:, None]  # (H N) radians per training step
+    resolved = turn <= math.pi
+    return float(energy[resolved].sum()), float(energy[resolved & (turn * rate > math.pi)].sum())
+
+
 def _check_length(L: int) -> None:
     if not isinstance(L, int) or L < 1:
         raise ValueError(f"kernel length L must be a positive integer, got {L!r}")
@@ -139,6 +155,10 @@ class DiagKernel(_SSMBase):
         H, N2 = self.log_neg_real.shape
         dtype = torch.complex128 if self.log_dt.dtype == torch.float64 else torch.complex64
         return torch.zeros(batch, H, N2, dtype=dtype, device=self.log_dt.device)
+
+    def modes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Continuous eigenvalues (H, N/2), their output weights C_c B (C, H, N/2), and Δ (H)."""
+        return self.Lambda, _complex(self.C) * _complex(self.B), self.dt()
 
     def final_state(self, u: torch.Tensor, rate: float = 1.0) -> torch.Tensor:
         """State after reading u (B, H, L) from a zero state: Σ_l Ā^(L-1-l) B̄ u_l -> (B, H, N/2)."""
@@ -216,6 +236,13 @@ class DPLRKernel(_SSMBase):
         Lambda, P, B, C = self._full()
         A = torch.diag_embed(Lambda) - torch.einsum("rhn,rhm->hnm", P, P.conj())
         return A, B, C
+
+    def modes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Eigenvalues of A = Λ - P P^* (H, N), modal weights (C, H, N), and Δ (H)."""
+        A, B, C = self.dense()
+        eigvals, W = torch.linalg.eig(A)  # the low-rank term moves the eigenvalues off Λ
+        weights = torch.einsum("chn,hnm->chm", C, W) * torch.linalg.solve(W, B[..., None])[..., 0]
+        return eigvals, weights, self.dt()
 
     def step_matrices(self, rate: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Bilinear Ā (H, N, N), B̄ (H, N) and C (C, H, N) on the full basis."""

@@ -135,3 +135,14 @@ def test_clear_errors():
         S4Backbone(2, 1)(torch.randn(5, 2))
     with pytest.raises(ValueError, match="d_model"):
         S4Backbone(2, 1, d_model=0)
+
+
+@pytest.mark.parametrize("mode", ["diag", "dplr"])
+def test_aliased_fraction_counts_only_modes_resolved_at_training_rate(mode):
+    net = S4Backbone(1, 1, d_model=8, n_layers=2, d_state=32, mode=mode)
+    fractions = [net.aliased_fraction(r) for r in (0.25, 1.0, 2.0, 8.0, 1e6)]
+    assert fractions[0] == fractions[1] == 0.0  # finer grids alias nothing new
+    # Non-oscillating modes (Im λ = 0) never alias, so the limit stays just below 1.
+    assert fractions == sorted(fractions) and 0.9 < fractions[-1] <= 1.0
+    limit = net.max_rate(0.3)
+    assert net.aliased_fraction(limit) <= 0.3 < net.aliased_fraction(limit * 2 ** (1 / 8))
