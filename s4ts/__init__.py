@@ -1,3 +1,21 @@
 """s4ts: time-series forecasting and classification with structured state space models."""
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+# Estimators load lazily so `import s4ts` (and s4ts.ssm alone) stays light.
+_LAZY = {
+    "S4Forecaster": "s4ts.forecasting",
+    "S4Classifier": "s4ts.classification",
+}
+__all__ = ["S4Forecaster", "S4Classifier", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 's4ts' has no attribute {name!r}")

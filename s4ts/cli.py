@@ -1,0 +1,187 @@
+"""The `s4ts` command: forecast a CSV file, and run the benchmark protocols."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import s4ts
+
+__all__ = ["build_parser", "main"]
+
+# Benchmark subcommands: name -> module providing add_arguments(parser) and run(args).
+BENCHMARKS = {
+    "informer": "s4ts.bench.informer",
+    "speech": "s4ts.bench.speech",
+}
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from err
+
+
+def _name_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _freq(text: str) -> str | int:
+    """Integer steps for integer time, offset aliases ('30min', 'h') otherwise."""
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `s4ts` with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="s4ts",
+        description="Time-series forecasting and classification with S4 state space models.",
+    )
+    parser.add_argument("--version", action="version", version=f"s4ts {s4ts.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    fc = commands.add_parser(
+        "forecast",
+        help="train an S4Forecaster on a CSV file and write its forecast",
+        description="Train an S4Forecaster on the series in a CSV file (long format: one row per "
+        "series and time step) and write the forecast of the next --horizon steps as CSV.",
+    )
+    fc.add_argument("data", type=Path, help="CSV with id (optional for one series), time and target columns")
+    fc.add_argument("--horizon", type=int, required=True, help="number of steps to forecast")
+    fc.add_argument("--out", type=Path, required=True, help="forecast CSV to write")
+    fc.add_argument("--id-col", default=None, help="series id column (default: unique_id; absent = one series)")
+    fc.add_argument("--time-col", default="ds", help="time column: datetimes or integers (default: ds)")
+    fc.add_argument("--target", default="y", help="target column (default: y)")
+    fc.add_argument("--freq", type=_freq, default=None, help="step, e.g. 30min, h, D or an integer (default: inferred)")
+    fc.add_argument("--context-length", type=int, default=None, help="training window context (default: 4 x horizon)")
+    fc.add_argument("--max-epochs", type=int, default=20, help="training epochs (default: 20)")
+    fc.add_argument("--max-time", type=float, default=None, help="training time limit in seconds")
+    fc.add_argument("--batch-size", type=int, default=32)
+    fc.add_argument("--batches-per-epoch", type=int, default=None, help="default: every window once")
+    fc.add_argument("--learning-rate", type=float, default=3e-3)
+    fc.add_argument("--quantiles", type=_float_list, default=[0.1, 0.5, 0.9], help="e.g. 0.1,0.5,0.9")
+    fc.add_argument("--distribution", choices=["quantile", "student_t"], default="quantile")
+    fc.add_argument("--futr-exog", type=_name_list, default=[], help="future-known covariate columns, comma-separated")
+    fc.add_argument("--hist-exog", type=_name_list, default=[], help="past-only covariate columns, comma-separated")
+    fc.add_argument("--future", type=Path, default=None, help="CSV with the --futr-exog columns for the horizon")
+    fc.add_argument("--calendar-features", action="store_true", help="add time of day, day of week and year")
+    fc.add_argument("--plot", type=Path, default=None, help="also save a forecast plot (PNG)")
+    fc.add_argument("--save-model", type=Path, default=None, help="also save the fitted model to this directory")
+    fc.add_argument("--seed", type=int, default=0)
+    fc.add_argument("--quiet", action="store_true", help="no progress bar")
+    fc.set_defaults(handler=_forecast)
+
+    bench = commands.add_parser(
+        "bench",
+        help="run a benchmark protocol (informer, speech)",
+        description="Run a benchmark protocol; `s4ts bench NAME --help` lists its options.",
+    )
+    bench.add_argument("benchmark", choices=sorted(BENCHMARKS), help="benchmark to run")
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="options of the benchmark")
+    bench.set_defaults(handler=_bench)
+    return parser
+
+
+def _read_frame(path: Path, args: argparse.Namespace, role: str):
+    """Read a CSV in long format with parsed time column and an id column."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ValueError(f"cannot read {role} {str(path)!r}: {err}") from err
+    if args.time_col in frame.columns and frame[args.time_col].dtype == object:
+        try:
+            frame[args.time_col] = pd.to_datetime(frame[args.time_col])
+        except (ValueError, TypeError) as err:
+            raise ValueError(
+                f"{role} {str(path)!r}: time column {args.time_col!r} holds values that are neither "
+                f"integers nor dates ({err})"
+            ) from err
+    if args.id_col not in frame.columns and args.id_col_given is False:
+        # One series without an id column: name it after the file.
+        frame.insert(0, args.id_col, path.stem)
+    return frame
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from s4ts.forecasting import S4Forecaster
+
+    args.id_col_given = args.id_col is not None
+    args.id_col = args.id_col or "unique_id"
+    df = _read_frame(args.data, args, "data")
+    future = _read_frame(args.future, args, "--future file") if args.future else None
+    model = S4Forecaster(
+        horizon=args.horizon,
+        context_length=args.context_length,
+        freq=args.freq,
+        id_col=args.id_col,
+        time_col=args.time_col,
+        target_col=args.target,
+        futr_exog=args.futr_exog,
+        hist_exog=args.hist_exog,
+        calendar_features=args.calendar_features,
+        distribution=args.distribution,
+        quantiles=args.quantiles,
+        max_epochs=args.max_epochs,
+        max_time=args.max_time,
+        batch_size=args.batch_size,
+        batches_per_epoch=args.batches_per_epoch,
+        learning_rate=args.learning_rate,
+        random_state=args.seed,
+        verbose=not args.quiet,
+    )
+    model.fit(df)
+    forecast = model.predict(X_future=future)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    forecast.to_csv(args.out, index=False)
+    print(f"wrote {len(forecast)} forecast rows for {forecast[args.id_col].nunique()} series to {args.out}")
+    if args.plot:
+        model.plot(forecast, path=args.plot)
+        print(f"wrote plot to {args.plot}")
+    if args.save_model:
+        model.save(args.save_model)
+        print(f"saved model to {args.save_model}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    name = args.benchmark
+    module_name = BENCHMARKS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        raise SystemExit(
+            f"s4ts bench: error: benchmark {name!r} is not available in this install "
+            f"({module_name} cannot be imported: {err})"
+        ) from err
+    if not (hasattr(module, "add_arguments") and hasattr(module, "run")):
+        raise SystemExit(
+            f"s4ts bench: error: benchmark {name!r} is not available: {module_name} does not "
+            f"provide add_arguments(parser) and run(args) yet"
+        )
+    parser = argparse.ArgumentParser(prog=f"s4ts bench {name}")
+    module.add_arguments(parser)
+    status = module.run(parser.parse_args(args.options))
+    return int(status or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `s4ts` command; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        return args.handler(args)
+    except (ValueError, TypeError) as err:
+        # Bad input is reported as a usage error (exit status 2), without a traceback.
+        parser.exit(2, f"s4ts {args.command}: error: {err}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,309 @@
+"""Validation of user frames: long/wide/Series input -> canonical long frame -> regular series."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from pandas.tseries.frequencies import to_offset
+
+__all__ = [
+    "Freq",
+    "SeriesData",
+    "freq_name",
+    "future_times",
+    "parse_freq",
+    "split_series",
+    "step_size",
+    "time_kind",
+    "to_long",
+]
+
+# A series' sampling step: a pandas offset for datetime time, a positive integer for integer time.
+Freq = pd.DateOffset | int
+
+
+@dataclass
+class SeriesData:
+    """One series on its regular time grid; NaN marks missing values."""
+
+    uid: Hashable
+    times: pd.Index  # (T,) DatetimeIndex or integer Index, regular at `freq`
+    y: np.ndarray  # (T,) float64
+    covariates: np.ndarray  # (T, K) float64, columns in the order they were requested
+    freq: Freq
+
+
+def _row(frame: pd.DataFrame, pos: int) -> str:
+    """Describe row `pos` of a user's frame by its index label."""
+    return f"row {frame.index[pos]!r}"
+
+
+def _wide_to_long(
+    data: pd.DataFrame, id_col: str, time_col: str, target_col: str
+) -> pd.DataFrame:
+    """Melt a wide frame (time index, one series per column) into id/time/target columns."""
+    for column in data.columns:
+        if not _is_real_numeric(data[column]):
+            raise TypeError(
+                f"column {column!r} of the wide frame (series {column!r}) has dtype "
+                f"{data[column].dtype}; every column of a wide frame must be a numeric series"
+            )
+    long = data.rename_axis(index=time_col, columns=id_col).stack(future_stack=True)
+    return long.rename(target_col).reset_index()[[id_col, time_col, target_col]]
+
+
+def _is_real_numeric(values: pd.Series) -> bool:
+    """True for bool, integer and float columns (not complex, not object)."""
+    return ptypes.is_bool_dtype(values) or (
+        ptypes.is_numeric_dtype(values) and not ptypes.is_complex_dtype(values)
+    )
+
+
+def _index_is_time(index: pd.Index) -> bool:
+    return isinstance(index, pd.DatetimeIndex) or (
+        ptypes.is_integer_dtype(index) and not ptypes.is_bool_dtype(index)
+    )
+
+
+def to_long(
+    data: pd.DataFrame | pd.Series,
+    *,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    covariates: Sequence[str] = (),
+    name: str = "df",
+    require_target: bool = True,
+) -> pd.DataFrame:
+    """Validate user data and return a new long frame [id, time, target, *covariates] sorted by id, time.
+
+    `data` is a long frame (one row per series and time step), a wide frame with a
+    DatetimeIndex or integer index (one series per column), or a Series. The result is a new
+    frame; `data` is never modified. With `require_target=False` the target may be absent
+    (frames of future covariates).
+    """
+    covariates = list(covariates)
+    if isinstance(data, pd.Series):
+        if not _index_is_time(data.index):
+            raise TypeError(
+                f"{name}: a Series needs a DatetimeIndex or an integer index as its time axis, "
+                f"got {type(data.index).__name__}"
+            )
+        if covariates:
+            raise ValueError(f"{name}: covariates {covariates} need a long DataFrame, not a Series")
+        series_id = data.name if data.name is not None else "series"
+        frame = pd.DataFrame(
+            {id_col: series_id, time_col: data.index, target_col: data.to_numpy()},
+            index=pd.RangeIndex(len(data)),
+        )
+    elif isinstance(data, pd.DataFrame):
+        if id_col in data.columns or time_col in data.columns:
+            frame = data
+        elif _index_is_time(data.index):
+            if covariates:
+                raise ValueError(
+                    f"{name}: covariates {covariates} need a long DataFrame with columns "
+                    f"{id_col!r} and {time_col!r}, not a wide frame"
+                )
+            frame = _wide_to_long(data, id_col, time_col, target_col) if len(data) else data
+        else:
+            raise ValueError(
+                f"{name} has neither a time column {time_col!r} (long format) nor a "
+                f"DatetimeIndex/integer index (wide format); pass time_col= to name its time column"
+            )
+    else:
+        raise TypeError(f"{name} must be a pandas DataFrame or Series, got {type(data).__name__}")
+    if len(frame) == 0 or len(frame.columns) == 0:
+        raise ValueError(f"{name} is empty; it needs at least one observation per series")
+
+    needed = [id_col, time_col] + ([target_col] if require_target else []) + covariates
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} lacks column(s) {missing}; its columns are {list(frame.columns)}. "
+            f"Name the id, time and target columns with id_col=, time_col=, target_col="
+        )
+    _check_time(frame, time_col, name)
+    ids = frame[id_col]
+    if ids.isna().any():
+        raise ValueError(
+            f"{name}: id column {id_col!r} is missing at {_row(frame, int(np.argmax(ids.isna())))}"
+        )
+    values = {column: _numeric_column(frame, column, id_col, name) for column in needed[2:]}
+
+    out = pd.DataFrame(
+        {id_col: ids.to_numpy(), time_col: frame[time_col].reset_index(drop=True), **values}
+    )
+    duplicated = out.duplicated([id_col, time_col])
+    if duplicated.any():
+        pos = int(np.argmax(duplicated.to_numpy()))
+        raise ValueError(
+            f"{name}: series {out[id_col].iat[pos]!r} has duplicate timestamp "
+            f"{out[time_col].iat[pos]} ({_row(frame, pos)}); keep one row per series and time step"
+        )
+    if require_target:
+        observed = out[target_col].notna().groupby(out[id_col], sort=False).any()
+        if not observed.all():
+            raise ValueError(
+                f"{name}: series {observed.index[~observed.to_numpy()].tolist()} have no "
+                f"observed values of {target_col!r} (all NaN); drop them"
+            )
+    # Sorted factor codes order ids of any type (pandas sorts mixed types by type, then value).
+    codes = pd.factorize(out[id_col], sort=True)[0]
+    times = out[time_col]
+    keys = pd.DatetimeIndex(times).asi8 if time_kind(times) == "datetime" else times.to_numpy()
+    order = np.lexsort((keys, codes))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def _check_time(frame: pd.DataFrame, time_col: str, name: str) -> None:
+    """Time must be datetimes or integers, without missing values."""
+    times = frame[time_col]
+    if not (
+        ptypes.is_datetime64_any_dtype(times)
+        or (ptypes.is_integer_dtype(times) and not ptypes.is_bool_dtype(times))
+    ):
+        raise TypeError(
+            f"{name}: time column {time_col!r} has dtype {times.dtype}; it must hold datetimes or "
+            f"integers. Convert it first, e.g. df[{time_col!r}] = pd.to_datetime(df[{time_col!r}])"
+        )
+    if times.isna().any():
+        raise ValueError(
+            f"{name}: time column {time_col!r} is missing (NaT) at "
+            f"{_row(frame, int(np.argmax(times.isna().to_numpy())))}"
+        )
+
+
+def _numeric_column(frame: pd.DataFrame, column: str, id_col: str, name: str) -> np.ndarray:
+    """Return a column as float64, rejecting non-numeric values and infinities by row."""
+    values = frame[column]
+    if not _is_real_numeric(values):
+        coerced = pd.to_numeric(values, errors="coerce")
+        bad = (coerced.isna() & values.notna()).to_numpy()
+        where = f" (first at {_row(frame, int(np.argmax(bad)))}: {values.iat[int(np.argmax(bad))]!r})"
+        raise TypeError(
+            f"{name}: column {column!r} has dtype {values.dtype} and must be numeric"
+            f"{where if bad.any() else ''}; convert it with pd.to_numeric"
+        )
+    out = values.to_numpy(dtype="float64", na_value=np.nan)
+    infinite = np.isinf(out)
+    if infinite.any():
+        pos = int(np.argmax(infinite))
+        raise ValueError(
+            f"{name}: column {column!r} of series {frame[id_col].iat[pos]!r} is infinite at "
+            f"{_row(frame, pos)}; replace infinities with NaN (missing) or finite values"
+        )
+    return out
+
+
+def time_kind(times: pd.Index | pd.Series) -> str:
+    """'datetime' or 'integer': the two kinds of time axis the data layer supports."""
+    return "datetime" if ptypes.is_datetime64_any_dtype(times) else "integer"
+
+
+def parse_freq(freq: str | int | pd.DateOffset | pd.Timedelta, kind: str) -> Freq:
+    """Turn a user's `freq=` into the step of a `kind` ('datetime' or 'integer') time axis."""
+    if kind == "integer":
+        if isinstance(freq, (int, np.integer)) and not isinstance(freq, bool) and freq > 0:
+            return int(freq)
+        raise ValueError(f"freq={freq!r} does not fit integer time; pass a positive integer step")
+    if isinstance(freq, (int, np.integer)):
+        raise TypeError(
+            f"freq={freq!r} is an integer step but the time column holds datetimes; "
+            f"pass a pandas offset alias such as '30min', 'h' or 'D'"
+        )
+    try:
+        return to_offset(freq)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"freq={freq!r} is not a pandas frequency; pass an offset alias such as '30min', 'h', 'D'"
+        ) from err
+
+
+def _infer_freq(times: pd.Index, uid: Hashable) -> Freq:
+    """Infer the step of one series from its timestamps (gaps allowed)."""
+    if len(times) < 2:
+        raise ValueError(
+            f"series {uid!r} has a single timestamp, so its frequency cannot be inferred; "
+            f"pass freq= (e.g. freq='h')"
+        )
+    if time_kind(times) == "integer":
+        return int(np.diff(times.to_numpy()).min())
+    inferred = pd.infer_freq(times) if len(times) >= 3 else None
+    if inferred is not None:
+        return to_offset(inferred)
+    # Gaps (missing steps) defeat pd.infer_freq; the smallest gap is the step then.
+    return to_offset(pd.Timedelta(np.diff(times.to_numpy()).min()))
+
+
+def _grid(start, end, freq: Freq) -> pd.Index:
+    """All time steps from start to end at `freq`."""
+    if isinstance(freq, int):
+        return pd.Index(np.arange(start, end + 1, freq), dtype="int64")
+    return pd.date_range(start=start, end=end, freq=freq)
+
+
+def split_series(
+    long: pd.DataFrame,
+    *,
+    id_col: str,
+    time_col: str,
+    target_col: str | None,
+    covariates: Sequence[str] = (),
+    freq: Freq | None = None,
+    start=None,
+) -> list[SeriesData]:
+    """Split a frame from `to_long` into series on regular grids (missing steps become NaN).
+
+    The step of each series is `freq` when given, else inferred from its own timestamps. The
+    grid starts at `start` when given (then no timestamp may precede it), else at the first
+    timestamp of each series.
+    """
+    out = []
+    for uid, group in long.groupby(id_col, sort=False):
+        times = pd.Index(group[time_col])
+        step = freq if freq is not None else _infer_freq(times, uid)
+        origin = times[0] if start is None else start
+        grid = _grid(origin, times[-1], step)
+        off_grid = ~times.isin(grid)
+        if off_grid.any():
+            raise ValueError(
+                f"series {uid!r}: timestamp {times[np.argmax(off_grid)]} is not on the regular grid "
+                f"of step {freq_name(step)} that starts at {origin}; pass freq= with the "
+                f"series' true frequency, or resample the series"
+            )
+        position = grid.get_indexer(times)
+        y = np.full(len(grid), np.nan)
+        if target_col is not None:
+            y[position] = group[target_col].to_numpy()
+        cov = np.full((len(grid), len(covariates)), np.nan)
+        cov[position] = group[list(covariates)].to_numpy(dtype="float64")
+        out.append(SeriesData(uid=uid, times=grid, y=y, covariates=cov, freq=step))
+    return out
+
+
+def freq_name(freq: Freq) -> str:
+    """The pandas alias of an offset ('30min'), or the integer step as text."""
+    return str(freq) if isinstance(freq, int) else freq.freqstr
+
+
+def step_size(freq: Freq) -> float:
+    """Physical length of one step: seconds for datetime offsets (nominal for months), units for integers."""
+    if isinstance(freq, int):
+        return float(freq)
+    if isinstance(freq, pd.offsets.Tick):
+        return freq.nanos / 1e9
+    # Calendar offsets (months, business days) vary in length; use their average step.
+    sample = pd.date_range("2001-01-01", periods=49, freq=freq)
+    return float(np.diff(sample.asi8).mean()) / 1e9
+
+
+def future_times(last, freq: Freq, horizon: int) -> pd.Index:
+    """The `horizon` time steps after `last` at `freq`."""
+    if isinstance(freq, int):
+        return pd.Index(last + freq * np.arange(1, horizon + 1), dtype="int64")
+    return pd.date_range(start=last, periods=horizon + 1, freq=freq)[1:]

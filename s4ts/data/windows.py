@@ -1,0 +1,187 @@
+"""Model inputs from regular series: scaling, calendar features, masks and training windows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import Dataset
+
+from s4ts.data.frames import SeriesData
+
+__all__ = [
+    "CALENDAR_FEATURES",
+    "SCALERS",
+    "Featurizer",
+    "WindowDataset",
+    "calendar_features",
+    "fit_scale",
+    "window_index",
+]
+
+SCALERS = ("standard", "robust", None)
+CALENDAR_FEATURES = (
+    "time_of_day_sin",
+    "time_of_day_cos",
+    "day_of_week_sin",
+    "day_of_week_cos",
+    "day_of_year_sin",
+    "day_of_year_cos",
+)
+# The interquartile range of a standard normal; dividing by it makes the robust scale
+# agree with the standard deviation on Gaussian data.
+_NORMAL_IQR = 1.3489795
+
+
+def fit_scale(y: np.ndarray, method: str | None) -> tuple[float, float]:
+    """Location and scale of the observed values of one series (`method`: standard, robust, None)."""
+    observed = y[~np.isnan(y)]
+    if method is None:
+        return 0.0, 1.0
+    if method == "standard":
+        loc, scale = observed.mean(), observed.std()
+    elif method == "robust":
+        q25, loc, q75 = np.quantile(observed, [0.25, 0.5, 0.75])
+        scale = (q75 - q25) / _NORMAL_IQR
+        if not scale > 0:  # more than half the values equal: fall back to the spread of all
+            scale = observed.std()
+    else:
+        raise ValueError(f"scaler={method!r} is not one of {SCALERS}")
+    # A constant series has no spread; dividing by 1 keeps it finite and unchanged in shape.
+    return float(loc), float(scale) if scale > 1e-12 * max(1.0, abs(loc)) else 1.0
+
+
+def calendar_features(times: pd.DatetimeIndex) -> np.ndarray:
+    """Cyclic encodings (sin, cos) of time of day, day of week and day of year: (T, 6)."""
+    day = (times.hour * 3600 + times.minute * 60 + times.second).to_numpy() / 86400.0
+    week = (times.dayofweek.to_numpy() + day) / 7.0
+    year = (times.dayofyear.to_numpy() - 1 + day) / 365.25
+    angles = 2 * np.pi * np.stack([day, week, year], axis=1)  # (T, 3)
+    return np.stack([np.sin(angles), np.cos(angles)], axis=2).reshape(len(times), 6)
+
+
+@dataclass
+class Featurizer:
+    """Encodes a series as model inputs: [y, observed, futr..., hist..., calendar...] per step.
+
+    Unknown values (NaN: missing y, y and past-only covariates over the horizon) enter as 0,
+    and the `observed` channel tells the model where y was seen. Covariates are standardized
+    per column with statistics of the training data.
+    """
+
+    n_futr: int
+    n_hist: int
+    calendar: bool
+    cov_loc: np.ndarray | None = None  # (n_futr + n_hist,)
+    cov_scale: np.ndarray | None = None  # (n_futr + n_hist,)
+
+    def fit(self, series: Sequence[SeriesData]) -> Featurizer:
+        """Learn per-column covariate statistics from training series."""
+        covariates = np.concatenate([s.covariates for s in series], axis=0)  # (sum T, K)
+        with np.errstate(invalid="ignore"):
+            loc = np.nanmean(covariates, axis=0) if len(covariates) else np.zeros(0)
+            scale = np.nanstd(covariates, axis=0) if len(covariates) else np.ones(0)
+        self.cov_loc = np.nan_to_num(loc)
+        self.cov_scale = np.where(np.nan_to_num(scale) > 1e-12, scale, 1.0)
+        return self
+
+    @property
+    def n_channels(self) -> int:
+        return 2 + self.n_futr + self.n_hist + (len(CALENDAR_FEATURES) if self.calendar else 0)
+
+    @property
+    def hidden_channels(self) -> list[int]:
+        """Channels unknown at forecast positions: y, observed, past-only covariates."""
+        first_hist = 2 + self.n_futr
+        return [0, 1, *range(first_hist, first_hist + self.n_hist)]
+
+    def encode(
+        self, y_scaled: np.ndarray, covariates: np.ndarray, times: pd.Index
+    ) -> np.ndarray:
+        """Inputs (T, C) float32 from scaled y (T,), raw covariates (T, K) and timestamps (T,)."""
+        observed = ~np.isnan(y_scaled)
+        parts = [np.where(observed, y_scaled, 0.0)[:, None], observed[:, None].astype(float)]
+        if covariates.shape[1]:
+            parts.append(np.nan_to_num((covariates - self.cov_loc) / self.cov_scale))
+        if self.calendar:
+            parts.append(calendar_features(times))
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+
+def window_index(
+    lengths: Sequence[int], horizon: int, val_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(series, end) pairs of training and validation windows; a window's targets are [end-horizon, end).
+
+    Training targets stay out of the last `val_size` steps of each series; validation
+    windows tile those steps from the end, one horizon apart. Every window has at least one
+    step of context.
+    """
+    train, val = [], []
+    for i, length in enumerate(lengths):
+        last_train_end = length - val_size
+        ends = np.arange(horizon + 1, last_train_end + 1)
+        train.append(np.stack([np.full(len(ends), i), ends], axis=1))
+        if val_size:
+            ends = np.arange(length, max(last_train_end + horizon, horizon + 1) - 1, -horizon)
+            val.append(np.stack([np.full(len(ends), i), ends], axis=1))
+    empty = np.zeros((0, 2), dtype=np.int64)
+    return (
+        np.concatenate(train).astype(np.int64) if train else empty,
+        np.concatenate(val).astype(np.int64) if val else empty,
+    )
+
+
+class WindowDataset(Dataset):
+    """Windows of `context_length` steps followed by `horizon` forecast steps with hidden inputs.
+
+    Windows that start before the series are left-padded; `valid` marks the real steps so the
+    backbone zeroes the padding (with a causal model this equals starting at the series start).
+    """
+
+    def __init__(
+        self,
+        inputs: Sequence[np.ndarray],  # each (T_i, C)
+        targets: Sequence[np.ndarray],  # each (T_i,), scaled, NaN where missing
+        rates: Sequence[float],  # step of each series in training steps
+        index: np.ndarray,  # (n, 2) series, end
+        context_length: int,
+        horizon: int,
+        hidden_channels: Sequence[int],
+    ) -> None:
+        self.inputs = inputs
+        self.targets = targets
+        self.rates = rates
+        self.index = index
+        self.context_length = context_length
+        self.horizon = horizon
+        self.hidden_channels = list(hidden_channels)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        series, end = self.index[i]
+        width = self.context_length + self.horizon
+        start = end - width
+        pad = max(0, -start)
+        x = np.zeros((width, self.inputs[series].shape[1]), dtype=np.float32)  # (W, C)
+        y = np.full(width, np.nan, dtype=np.float32)  # (W,)
+        x[pad:] = self.inputs[series][max(start, 0) : end]
+        y[pad:] = self.targets[series][max(start, 0) : end]
+        # The forecast positions see only future-known inputs.
+        x[self.context_length :, self.hidden_channels] = 0.0
+        loss_mask = ~np.isnan(y)
+        loss_mask[: self.context_length] = False
+        valid = np.arange(width) >= pad
+        return {
+            "x": torch.from_numpy(x),
+            "y": torch.from_numpy(np.nan_to_num(y)),
+            "loss_mask": torch.from_numpy(loss_mask),
+            "valid": torch.from_numpy(valid),
+            # Δ multiplier per step (B, L) in training steps; constant on regular grids.
+            "dt": torch.full((width,), float(self.rates[series])),
+        }

@@ -1,0 +1,111 @@
+"""Probabilistic output heads: map a backbone's raw outputs to a loss and to forecasts.
+
+A head has no parameters: the backbone's decoder emits `n_outputs` raw values per step, and
+the head turns them into a training loss (torch) and, at prediction time, into point
+forecasts, quantiles and samples (numpy, where exact Student-t quantiles and seeded sampling
+are at hand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import special
+from torch import Tensor
+from torch.nn import functional as F
+
+__all__ = ["QuantileHead", "StudentTHead", "head_from_config"]
+
+
+def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
+    """Mean of `values` (B, L) over True entries of `mask` (B, L); 0 when none is True."""
+    mask = mask.to(values.dtype)
+    return (values * mask).sum() / mask.sum().clamp_min(1.0)
+
+
+class QuantileHead:
+    """One output per quantile level, trained with the pinball (quantile) loss."""
+
+    def __init__(self, quantiles: Sequence[float]) -> None:
+        levels = sorted({float(q) for q in quantiles})
+        if not levels or not all(0.0 < q < 1.0 for q in levels):
+            raise ValueError(f"quantiles={list(quantiles)} must be levels strictly between 0 and 1")
+        self.quantiles = levels
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.quantiles)
+
+    def loss(self, raw: Tensor, y: Tensor, mask: Tensor) -> Tensor:
+        """Mean pinball loss of raw (B, L, Q) against y (B, L) where mask (B, L) is True."""
+        levels = torch.tensor(self.quantiles, dtype=raw.dtype, device=raw.device)  # (Q,)
+        error = y.unsqueeze(-1) - raw  # (B, L, Q)
+        pinball = torch.maximum(levels * error, (levels - 1) * error).mean(-1)  # (B, L)
+        return _masked_mean(pinball, mask)
+
+    def quantile(self, raw: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+        """Quantiles (..., len(levels)) at levels this head was trained for."""
+        unknown = sorted(set(levels) - set(self.quantiles))
+        if unknown:
+            raise ValueError(f"quantile levels {unknown} were not trained; trained: {self.quantiles}")
+        # Sorting removes quantile crossing without changing well-ordered outputs.
+        ordered = np.sort(raw, axis=-1)
+        return ordered[..., [self.quantiles.index(q) for q in levels]]
+
+    def point(self, raw: np.ndarray) -> np.ndarray:
+        """Median forecast (...,); the head always trains level 0.5 for it."""
+        return self.quantile(raw, [0.5])[..., 0]
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": "quantile", "quantiles": self.quantiles}
+
+
+class StudentTHead:
+    """Student-t per step (location, scale, degrees of freedom > 2), trained by negative log-likelihood."""
+
+    n_outputs = 3
+
+    @staticmethod
+    def _params(raw):
+        """loc, scale > 0, df > 2 from raw (..., 3); df > 2 keeps the variance finite."""
+        if isinstance(raw, Tensor):
+            return raw[..., 0], F.softplus(raw[..., 1]) + 1e-4, 2.0 + F.softplus(raw[..., 2])
+        softplus = np.logaddexp(0.0, raw[..., 1:])
+        return raw[..., 0], softplus[..., 0] + 1e-4, 2.0 + softplus[..., 1]
+
+    def loss(self, raw: Tensor, y: Tensor, mask: Tensor) -> Tensor:
+        """Mean negative log-likelihood of y (B, L) where mask (B, L) is True."""
+        loc, scale, df = self._params(raw)
+        nll = -torch.distributions.StudentT(df, loc, scale).log_prob(y)  # (B, L)
+        return _masked_mean(nll, mask)
+
+    def quantile(self, raw: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+        """Exact quantiles (..., len(levels))."""
+        loc, scale, df = self._params(np.asarray(raw, dtype=float))
+        levels = np.asarray(levels, dtype=float)
+        standard = special.stdtrit(df[..., None], levels)  # (..., Q)
+        return loc[..., None] + scale[..., None] * standard
+
+    def point(self, raw: np.ndarray) -> np.ndarray:
+        """Location: the median (and mean) of the Student-t."""
+        return np.asarray(raw, dtype=float)[..., 0]
+
+    def sample(self, raw: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """n draws per step, (n, ...); steps are drawn independently given the history."""
+        loc, scale, df = self._params(np.asarray(raw, dtype=float))
+        return loc + scale * rng.standard_t(df, size=(n, *loc.shape))
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": "student_t"}
+
+
+def head_from_config(config: dict[str, Any]) -> QuantileHead | StudentTHead:
+    """Rebuild a head from its `config()`."""
+    if config["kind"] == "quantile":
+        return QuantileHead(config["quantiles"])
+    if config["kind"] == "student_t":
+        return StudentTHead()
+    raise ValueError(f"unknown head kind {config['kind']!r}")

@@ -1,0 +1,75 @@
+"""Scaling, calendar features, input encoding and training windows (s4ts.data.windows)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from s4ts.data.frames import SeriesData
+from s4ts.data.windows import (
+    Featurizer,
+    WindowDataset,
+    calendar_features,
+    fit_scale,
+    window_index,
+)
+
+
+def test_standard_and_robust_scaling_ignore_nan():
+    y = np.array([1.0, 2.0, np.nan, 3.0, 4.0])
+    assert fit_scale(y, "standard") == pytest.approx((2.5, np.std([1, 2, 3, 4])))
+    loc, scale = fit_scale(np.r_[np.arange(9.0), 1000.0], "robust")
+    assert loc == pytest.approx(4.5) and scale < 10  # the outlier does not inflate the scale
+    assert fit_scale(y, None) == (0.0, 1.0)
+    assert fit_scale(np.full(4, 7.0), "standard") == (7.0, 1.0)  # constant series stay finite
+    with pytest.raises(ValueError, match="scaler='minmax'"):
+        fit_scale(y, "minmax")
+
+
+def test_calendar_features_are_cyclic():
+    times = pd.date_range("2021-01-04", periods=48 * 7, freq="30min")  # a Monday
+    cal = calendar_features(times)
+    assert cal.shape == (48 * 7, 6)
+    np.testing.assert_allclose(cal[0, :2], [0.0, 1.0], atol=1e-12)  # midnight
+    np.testing.assert_allclose(cal[48, :2], cal[0, :2], atol=1e-9)  # a day later, same time of day
+    assert not np.allclose(cal[48, 2:4], cal[0, 2:4])  # but another day of week
+
+
+def featurizer_and_series():
+    times = pd.date_range("2021-01-01", periods=10, freq="D")
+    cov = np.column_stack([np.arange(10.0), np.arange(10.0) * 2])  # futr, hist
+    s = SeriesData("a", times, np.r_[np.arange(9.0), np.nan], cov, times.freq)
+    return Featurizer(n_futr=1, n_hist=1, calendar=True).fit([s]), s
+
+
+def test_featurizer_layout_and_missing_values():
+    feat, s = featurizer_and_series()
+    x = feat.encode(s.y, s.covariates, s.times)
+    assert x.shape == (10, feat.n_channels) == (10, 2 + 1 + 1 + 6)
+    assert x[-1, 0] == 0.0 and x[-1, 1] == 0.0  # missing y: imputed 0, observed flag 0
+    assert x[0, 1] == 1.0
+    np.testing.assert_allclose(x[:, 2].mean(), 0.0, atol=1e-6)  # covariates standardized
+    assert feat.hidden_channels == [0, 1, 3]
+
+
+def test_window_index_keeps_validation_out_of_training():
+    train, val = window_index([20], horizon=3, val_size=6)
+    assert train[:, 1].min() == 4 and train[:, 1].max() == 14  # targets end before the last 6
+    assert sorted(val[:, 1].tolist()) == [17, 20]
+    train, val = window_index([20, 10], horizon=3, val_size=0)
+    assert len(val) == 0 and set(train[:, 0]) == {0, 1}
+
+
+def test_window_dataset_pads_and_hides_forecast_inputs():
+    feat, s = featurizer_and_series()
+    x = feat.encode(s.y, s.covariates, s.times)
+    data = WindowDataset([x], [s.y.astype(np.float32)], [1.0], np.array([[0, 5], [0, 10]]),
+                         context_length=4, horizon=3, hidden_channels=feat.hidden_channels)
+    item = data[0]  # end 5: window starts at -2, two padded steps
+    assert item["x"].shape == (7, feat.n_channels)
+    assert item["valid"].tolist() == [False, False, True, True, True, True, True]
+    assert (item["x"][4:, feat.hidden_channels] == 0).all()  # y, observed, hist hidden
+    assert (item["x"][4:, 2] != 0).any()  # future-known covariate visible
+    assert item["loss_mask"].tolist() == [False] * 4 + [True] * 3
+    assert item["dt"].tolist() == [1.0] * 7
+    last = data[1]
+    assert last["loss_mask"].tolist()[-1] is False  # the missing last value is not a target

@@ -1,0 +1,118 @@
+"""Bad input to S4Forecaster: one test per case, each error naming what and where."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from forecast_data import TINY, future_of, make_frame
+from sklearn.exceptions import NotFittedError
+
+from s4ts.forecasting import S4Forecaster
+
+
+@pytest.fixture
+def df():
+    return make_frame()[["unique_id", "ds", "y"]]
+
+
+def test_empty_frame(df):
+    with pytest.raises(ValueError, match="df is empty"):
+        S4Forecaster(**TINY).fit(df.iloc[:0])
+
+
+def test_missing_columns(df):
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['y'\]"):
+        S4Forecaster(**TINY).fit(df.rename(columns={"y": "value"}))
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['promo'\]"):
+        S4Forecaster(futr_exog=["promo"], **TINY).fit(df)
+
+
+def test_non_numeric_target(df):
+    bad = df.astype({"y": object})
+    bad.loc[5, "y"] = "high"
+    with pytest.raises(TypeError, match="column 'y'.*must be numeric.*row 5.*'high'"):
+        S4Forecaster(**TINY).fit(bad)
+
+
+def test_time_neither_datetime_nor_integer(df):
+    with pytest.raises(TypeError, match="time column 'ds' has dtype object"):
+        S4Forecaster(**TINY).fit(df.assign(ds=df["ds"].astype(str)))
+    with pytest.raises(TypeError, match="time column 'ds' has dtype float64"):
+        S4Forecaster(**TINY).fit(df.assign(ds=np.arange(len(df)) * 1.5))
+
+
+def test_duplicate_timestamps_within_a_series(df):
+    bad = pd.concat([df, df.iloc[[250]]], ignore_index=True)
+    with pytest.raises(ValueError, match="series 's1' has duplicate timestamp 2022-01-03 02:00:00"):
+        S4Forecaster(**TINY).fit(bad)
+
+
+def test_series_too_short(df):
+    short = pd.concat([df, df.iloc[:10].assign(unique_id="tiny")], ignore_index=True)
+    with pytest.raises(ValueError, match="series 'tiny' has 10 time steps; fitting needs at least 25"):
+        S4Forecaster(**TINY).fit(short)
+
+
+def test_all_nan_series(df):
+    bad = df.copy()
+    bad.loc[bad.unique_id == "s1", "y"] = np.nan
+    with pytest.raises(ValueError, match=r"series \['s1'\] have no observed values"):
+        S4Forecaster(**TINY).fit(bad)
+
+
+def test_infinite_values(df):
+    bad = df.copy()
+    bad.loc[7, "y"] = -np.inf
+    with pytest.raises(ValueError, match="column 'y' of series 's0' is infinite at row 7"):
+        S4Forecaster(**TINY).fit(bad)
+
+
+@pytest.mark.parametrize("horizon", [0, -3, 2.5])
+def test_horizon_must_be_positive(df, horizon):
+    with pytest.raises(ValueError, match=f"horizon={horizon}"):
+        S4Forecaster(**{**TINY, "horizon": horizon}).fit(df)
+
+
+def test_covariates_missing_for_the_horizon(fitted):
+    frame = make_frame()
+    with pytest.raises(ValueError, match="pass X_future with columns"):
+        fitted.predict()
+    future = future_of(frame).drop(index=5)
+    with pytest.raises(ValueError, match="X_future lacks 'promo' for series 's0' at 2022-01-09 13:00"):
+        fitted.predict(X_future=future)
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        S4Forecaster(**TINY).predict()
+    with pytest.raises(NotFittedError):
+        S4Forecaster(**TINY).update(make_frame())
+
+
+def test_frequency_the_model_cannot_map_to(fitted):
+    daily = make_frame().assign(ds=lambda d: d.groupby("unique_id").cumcount().map(
+        lambda k: pd.Timestamp("2020-01-01") + pd.Timedelta(days=k)))
+    with pytest.raises(ValueError, match="series 's0' has step D .*not supported yet"):
+        fitted.predict(daily, X_future=future_of(daily))
+    integer = make_frame().assign(ds=lambda d: d.groupby("unique_id").cumcount())
+    with pytest.raises(ValueError, match="holds integer time but the model was fitted on datetime"):
+        fitted.predict(integer)
+
+
+def test_calendar_features_need_datetime(df):
+    with pytest.raises(ValueError, match="calendar_features=True needs datetime"):
+        S4Forecaster(calendar_features=True, **TINY).fit(df.assign(ds=df.groupby("unique_id").cumcount()))
+
+
+def test_bad_settings(df):
+    with pytest.raises(ValueError, match="scaler='zscore'"):
+        S4Forecaster(scaler="zscore", **TINY).fit(df)
+    with pytest.raises(ValueError, match="distribution='normal'"):
+        S4Forecaster(distribution="normal", **TINY).fit(df)
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        S4Forecaster(quantiles=(0.1, 1.5), **TINY).fit(df)
+    with pytest.raises(ValueError, match="val_size=3 must be 0"):
+        S4Forecaster(val_size=3, **TINY).fit(df)
+    with pytest.raises(ValueError, match="appear twice"):
+        S4Forecaster(futr_exog=["y"], **TINY).fit(df)
+    with pytest.raises(ValueError, match="n_windows=0"):
+        S4Forecaster(**TINY).cross_validation(df, n_windows=0)

@@ -1,0 +1,219 @@
+"""End-to-end behaviour of S4Forecaster on small synthetic and real data."""
+
+import copy
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from forecast_data import HORIZON, TINY, future_of, make_frame
+from matplotlib.figure import Figure
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+import s4ts
+from s4ts import metrics
+from s4ts.forecasting import S4Forecaster
+
+QUANTILE_COLS = ["y_q0.1", "y_q0.5", "y_q0.9"]
+
+
+def test_predict_after_training_data(fitted, frame):
+    forecast = fitted.predict(X_future=future_of(frame))
+    assert list(forecast.columns) == ["unique_id", "ds", "y_pred", *QUANTILE_COLS]
+    assert len(forecast) == 2 * HORIZON
+    for uid, group in forecast.groupby("unique_id"):
+        last = frame.loc[frame.unique_id == uid, "ds"].max()
+        expected = pd.date_range(last, periods=HORIZON + 1, freq="h")[1:]
+        assert group["ds"].tolist() == expected.tolist()
+    q = forecast[QUANTILE_COLS].to_numpy()
+    assert np.isfinite(q).all() and (np.diff(q, axis=1) >= 0).all()
+    np.testing.assert_allclose(forecast["y_pred"], forecast["y_q0.5"])
+
+
+def test_predict_on_new_history_and_unseen_series(fitted, frame):
+    future = future_of(frame)
+    from_state = fitted.predict(X_future=future)
+    from_history = fitted.predict(frame, X_future=future)
+    pd.testing.assert_frame_equal(from_state, from_history)
+
+    unseen = make_frame(n_series=1, seed=5).assign(unique_id="new")
+    forecast = fitted.predict(unseen, X_future=future_of(unseen))
+    assert forecast["unique_id"].unique().tolist() == ["new"] and len(forecast) == HORIZON
+    # The unseen series is scaled by its own history: forecasts sit at its level.
+    assert abs(forecast["y_pred"].mean() - unseen["y"].mean()) < 3 * unseen["y"].std()
+
+
+def test_update_equals_predict_on_extended_history(frame):
+    head = frame.groupby("unique_id").head(180)
+    tail = frame.groupby("unique_id").tail(20)
+    model = S4Forecaster(futr_exog=["promo"], hist_exog=["temp"], calendar_features=True, **TINY).fit(head)
+    future = future_of(frame)
+    expected = model.predict(frame, X_future=future)
+    model.update(tail.iloc[:7])  # first 7 rows of series s0 only
+    model.update(tail.iloc[7:])
+    updated = model.predict(X_future=future)
+    assert updated["ds"].tolist() == expected["ds"].tolist()
+    np.testing.assert_allclose(updated["y_pred"], expected["y_pred"], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(updated[QUANTILE_COLS], expected[QUANTILE_COLS], rtol=1e-4, atol=1e-4)
+
+
+def test_update_errors(fitted, frame):
+    later = future_of(frame).assign(y=1.0, temp=0.0)
+    with pytest.raises(ValueError, match="series 'zz' was not seen in fit"):
+        copy.deepcopy(fitted).update(later[later.unique_id == "s0"].assign(unique_id="zz"))
+    with pytest.raises(ValueError, match="not after its last known time"):
+        copy.deepcopy(fitted).update(frame.tail(3))
+
+
+def test_wide_frame_series_and_integer_time():
+    wide = make_frame().pivot(index="ds", columns="unique_id", values="y")
+    model = S4Forecaster(**TINY).fit(wide)
+    assert set(model.predict()["unique_id"]) == {"s0", "s1"}
+    series = pd.Series(wide["s0"].to_numpy(), name="load")  # RangeIndex time
+    forecast = S4Forecaster(**TINY).fit(series).predict()
+    assert forecast["ds"].tolist() == list(range(200, 200 + HORIZON))
+    assert forecast["unique_id"].unique().tolist() == ["load"]
+
+
+def test_custom_columns_missing_values_and_robust_scaling():
+    df = make_frame().rename(columns={"unique_id": "sid", "ds": "when", "y": "load"})
+    df.loc[df.index[::7], "load"] = np.nan
+    df = df.drop(index=[10, 11, 12])  # missing time steps are masked too
+    model = S4Forecaster(id_col="sid", time_col="when", target_col="load", scaler="robust", **TINY)
+    forecast = model.fit(df).predict()
+    assert list(forecast.columns) == ["sid", "when", "load_pred", "load_q0.1", "load_q0.5", "load_q0.9"]
+    assert np.isfinite(forecast["load_pred"]).all()
+
+
+def test_unsorted_input_gives_same_model(frame):
+    model = S4Forecaster(**TINY).fit(frame[["unique_id", "ds", "y"]])
+    shuffled = frame[["unique_id", "ds", "y"]].sample(frac=1.0, random_state=3)
+    other = S4Forecaster(**TINY).fit(shuffled)
+    pd.testing.assert_frame_equal(model.predict(), other.predict())
+
+
+def test_random_state_makes_runs_reproducible(frame):
+    first = S4Forecaster(**TINY).fit(frame[["unique_id", "ds", "y"]]).predict()
+    second = S4Forecaster(**TINY).fit(frame[["unique_id", "ds", "y"]]).predict()
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_student_t_quantiles_and_sample_paths(frame):
+    model = S4Forecaster(distribution="student_t", quantiles=(0.05, 0.95), **TINY)
+    model.fit(frame[["unique_id", "ds", "y"]])
+    forecast = model.predict()
+    assert list(forecast.columns) == ["unique_id", "ds", "y_pred", "y_q0.05", "y_q0.95"]
+    assert (forecast["y_q0.05"] < forecast["y_pred"]).all() and (forecast["y_pred"] < forecast["y_q0.95"]).all()
+    paths = model.predict(num_samples=50)
+    assert list(paths.columns) == ["unique_id", "ds", "sample", "y"] and len(paths) == 50 * 2 * HORIZON
+    pd.testing.assert_frame_equal(paths, model.predict(num_samples=50))  # seeded by random_state
+    spread = paths.groupby(["unique_id", "ds"])["y"].quantile(0.95).to_numpy()
+    np.testing.assert_allclose(spread, forecast["y_q0.95"], rtol=0.2)
+
+
+def test_num_samples_needs_parametric_head(fitted, frame):
+    with pytest.raises(ValueError, match="num_samples needs distribution='student_t'"):
+        fitted.predict(X_future=future_of(frame), num_samples=3)
+
+
+def test_sklearn_conventions(fitted):
+    model = S4Forecaster(horizon=5, hist_exog=["temp"])
+    assert model.get_params()["horizon"] == 5 and model.get_params()["hist_exog"] == ["temp"]
+    assert model.set_params(max_epochs=3) is model and model.max_epochs == 3
+    twin = clone(fitted)
+    assert twin.get_params() == fitted.get_params()
+    assert not hasattr(twin, "backbone_")
+    with pytest.raises(NotFittedError):
+        twin.predict()
+
+
+def test_pickle_round_trip(fitted, frame):
+    future = future_of(frame)
+    restored = pickle.loads(pickle.dumps(fitted))
+    pd.testing.assert_frame_equal(restored.predict(X_future=future), fitted.predict(X_future=future))
+
+
+def test_save_load_gives_identical_predictions(fitted, frame, tmp_path):
+    fitted.save(tmp_path / "model")
+    loaded = S4Forecaster.load(tmp_path / "model")
+    future = future_of(frame)
+    pd.testing.assert_frame_equal(loaded.predict(X_future=future), fitted.predict(X_future=future))
+    pd.testing.assert_frame_equal(loaded.predict(frame, X_future=future), fitted.predict(frame, X_future=future))
+    assert loaded.saved_with_version_ == s4ts.__version__
+    # The tensors load without unpickling code; the config is plain JSON.
+    torch.load(tmp_path / "model" / "model.pt", weights_only=True)
+    assert '"s4ts_version"' in (tmp_path / "model" / "config.json").read_text()
+
+
+def test_cross_validation_and_score(frame):
+    model = S4Forecaster(futr_exog=["promo"], **TINY)
+    cv = model.cross_validation(frame.drop(columns="temp"), n_windows=3, step=6)
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "y_pred", *QUANTILE_COLS]
+    assert len(cv) == 2 * 3 * HORIZON
+    cutoffs = sorted(cv["cutoff"].unique())
+    assert len(cutoffs) == 3 and cutoffs[-1] == frame["ds"].max() - pd.Timedelta(hours=HORIZON)
+    assert (cv["ds"] > cv["cutoff"]).all() and np.isfinite(cv["y"]).all()
+    # States advanced by the recurrence between cutoffs match a fresh pass over the history.
+    last = cv[cv["cutoff"] == cutoffs[-1]].reset_index(drop=True)
+    history = frame[frame["ds"] <= cutoffs[-1]].drop(columns="temp")
+    direct = model.predict(history, X_future=frame[["unique_id", "ds", "promo"]])
+    np.testing.assert_allclose(last["y_pred"], direct["y_pred"], rtol=1e-4, atol=1e-4)
+
+    scores = model.score(frame.drop(columns="temp"), season=24)
+    assert set(scores) == {"mae", "mse", "mase", "smape", "quantile_loss", "crps", "coverage"}
+    assert all(np.isfinite(v) for v in scores.values())
+
+
+def test_plot_returns_and_saves_figure(fitted, frame, tmp_path):
+    forecast = fitted.predict(X_future=future_of(frame))
+    fig = fitted.plot(forecast, path=tmp_path / "forecast.png")
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert (tmp_path / "forecast.png").stat().st_size > 0
+    assert isinstance(fitted.plot(forecast, frame, ids=["s1"]), Figure)
+
+
+def test_user_frames_are_never_modified(frame, tmp_path):
+    df = frame.sample(frac=1.0, random_state=0)
+    future = future_of(frame)
+    df_copy, future_copy = df.copy(deep=True), future.copy(deep=True)
+    model = S4Forecaster(futr_exog=["promo"], hist_exog=["temp"], **TINY)
+    model.fit(df)
+    model.predict(df, X_future=future)
+    model.score(df)
+    model.cross_validation(df, n_windows=2)
+    pd.testing.assert_frame_equal(df, df_copy)
+    pd.testing.assert_frame_equal(future, future_copy)
+
+
+def test_beats_seasonal_naive_on_a_seasonal_series():
+    df = make_frame(n_series=3, length=400, noise=0.5)[["unique_id", "ds", "y"]]
+    model = S4Forecaster(
+        horizon=24, context_length=72, d_model=32, n_layers=2, d_state=16, max_epochs=8,
+        batches_per_epoch=12, batch_size=32, learning_rate=1e-2, verbose=False,
+    )
+    cv = model.cross_validation(df, n_windows=4, step=24)
+    naive = []
+    for (uid, cutoff), group in cv.groupby(["unique_id", "cutoff"], sort=False):
+        history = df[(df.unique_id == uid) & (df.ds <= cutoff)]["y"]
+        naive.append(metrics.seasonal_naive(history, 24, season=24))
+    model_mae = metrics.mae(cv["y"], cv["y_pred"])
+    naive_mae = metrics.mae(cv["y"], np.concatenate(naive))
+    assert model_mae < naive_mae, (model_mae, naive_mae)
+
+
+def test_vic_elec_slice_end_to_end():
+    from s4ts.datasets.vic_elec import load_vic_elec
+
+    df = load_vic_elec().iloc[-48 * 21 :]  # three weeks, half-hourly
+    model = S4Forecaster(
+        horizon=48, context_length=96, futr_exog=["holiday"], hist_exog=["temperature"],
+        calendar_features=True, d_model=16, n_layers=2, d_state=8, max_epochs=1,
+        batches_per_epoch=4, batch_size=16, verbose=False,
+    )
+    scores = model.fit(df.iloc[:-48]).score(df, season=48)
+    assert np.isfinite(scores["mase"]) and 0 <= scores["coverage"] <= 1
+    forecast = model.predict(X_future=df.iloc[-48:][["unique_id", "ds", "holiday"]])
+    assert str(forecast["ds"].dt.tz) == "Australia/Melbourne"
+    assert forecast["ds"].tolist() == df["ds"].iloc[-48:].tolist()

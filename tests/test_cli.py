@@ -1,0 +1,72 @@
+"""The `s4ts` command line: help, forecast from CSV, bench delegation, clear errors."""
+
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from s4ts import cli
+
+FAST = ["--max-epochs", "1", "--batches-per-epoch", "2", "--context-length", "24", "--quiet"]
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    t = np.arange(120)
+    df = pd.DataFrame({
+        "when": pd.date_range("2023-03-01", periods=120, freq="h").astype(str),
+        "load": 5 + np.sin(2 * np.pi * t / 24),
+    })
+    path = tmp_path / "plant.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_help_lists_subcommands():
+    result = subprocess.run(
+        [sys.executable, "-m", "s4ts.cli", "--help"], check=True, capture_output=True, text=True
+    )
+    assert "forecast" in result.stdout and "bench" in result.stdout
+
+
+def test_forecast_writes_csv_and_plot(csv_file, tmp_path, capsys):
+    out = tmp_path / "out" / "forecast.csv"
+    status = cli.main([
+        "forecast", str(csv_file), "--horizon", "6", "--out", str(out), "--time-col", "when",
+        "--target", "load", "--plot", str(tmp_path / "plot.png"), *FAST,
+    ])
+    assert status == 0
+    forecast = pd.read_csv(out)
+    assert list(forecast.columns) == ["unique_id", "when", "load_pred", "load_q0.1", "load_q0.5", "load_q0.9"]
+    assert forecast["unique_id"].unique().tolist() == ["plant"]  # one series, named after the file
+    assert forecast["when"].iloc[0] == "2023-03-06 00:00:00"
+    assert (tmp_path / "plot.png").exists()
+    assert "wrote 6 forecast rows" in capsys.readouterr().out
+
+
+def test_forecast_bad_input_is_a_usage_error(csv_file, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["forecast", str(csv_file), "--horizon", "6", "--out", str(tmp_path / "f.csv"),
+                  "--time-col", "when", *FAST])
+    assert exit_info.value.code == 2
+    assert "lacks column(s) ['y']" in capsys.readouterr().err
+
+
+def test_bench_delegates_to_its_module(monkeypatch):
+    calls = {}
+    fake = types.ModuleType("fake_bench")
+    fake.add_arguments = lambda parser: parser.add_argument("--size", type=int)
+    fake.run = lambda args: calls.setdefault("size", args.size) and 0
+    monkeypatch.setitem(sys.modules, "fake_bench", fake)
+    monkeypatch.setitem(cli.BENCHMARKS, "informer", "fake_bench")
+    assert cli.main(["bench", "informer", "--size", "3"]) == 0
+    assert calls == {"size": 3}
+
+
+def test_bench_missing_module_says_so(monkeypatch):
+    monkeypatch.setitem(cli.BENCHMARKS, "speech", "s4ts.bench.not_written_yet")
+    with pytest.raises(SystemExit, match="benchmark 'speech' is not available"):
+        cli.main(["bench", "speech"])
