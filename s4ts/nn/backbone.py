@@ -92,8 +92,8 @@ class S4Backbone(nn.Module):
         """Zero states, one per layer."""
         return [block.s4.default_state(batch_size) for block in self.blocks]
 
-    def step(self, x: torch.Tensor, state: list[torch.Tensor], rate: float = 1.0):
-        """One recurrent step: x (B, d_input) -> y (B, d_output), new states."""
+    def step(self, x: torch.Tensor, state: list[torch.Tensor], rate: Rate = 1.0):
+        """One recurrent step: x (B, d_input) -> y (B, d_output), new states; rate float or (B,)."""
         h = self.encoder(x)
         new_state = []
         for block, s in zip(self.blocks, state):

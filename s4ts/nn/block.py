@@ -44,7 +44,7 @@ class S4Block(nn.Module):
         """Pointwise part after the SSM: (..., C*H) -> (..., H)."""
         return self.dropout(self.output(self.dropout(self.activation(y))))
 
-    def step(self, x: torch.Tensor, state: torch.Tensor, rate: float = 1.0):
+    def step(self, x: torch.Tensor, state: torch.Tensor, rate: Rate = 1.0):
         """One step: x (B, H) -> (B, H), new state."""
         z = self.norm(x) if self.prenorm else x
         y, state = self.s4.step(z, state, rate)

@@ -105,10 +105,24 @@ class S4Layer(nn.Module):
         """Zero recurrent state for `batch` sequences."""
         return self.kernel.default_state(batch)
 
-    def step(self, u: torch.Tensor, state: torch.Tensor, rate: float = 1.0):
-        """One recurrent step: u (B, H), state -> y (B, C*H), new state."""
+    def step(self, u: torch.Tensor, state: torch.Tensor, rate: Rate = 1.0):
+        """One recurrent step: u (B, H), state -> y (B, C*H), new state.
+
+        `rate` may be a (B,) tensor (one step size per row, e.g. the next gap
+        of each irregular series); the diagonal form supports that directly.
+        """
         if self.bidirectional:
             raise ValueError("step() needs a causal layer (bidirectional=False)")
+        if isinstance(rate, torch.Tensor) and rate.ndim > 0:
+            if bool((rate == rate[0]).all()):
+                rate = float(rate[0])
+            elif isinstance(self.kernel, DiagKernel):
+                mats = self.kernel.step_matrices(rate)  # (B H N/2) per row, not cached
+                y, state = self.kernel.step(u, state, mats)
+                y = y + self.D * u[:, None]
+                return y.reshape(u.shape[0], self.d_output), state
+            else:
+                raise ValueError("per-row step rates need mode='diag'; the DPLR step is dense per rate")
         y, state = self.kernel.step(u, state, self._step_matrices(rate))
         y = y + self.D * u[:, None]  # (B C H)
         return y.reshape(u.shape[0], self.d_output), state

@@ -137,8 +137,8 @@ class DiagKernel(_SSMBase):
         K = K.reshape(*lead, H, Cc, L)
         return K.movedim(-2, -3)  # (... C H L)
 
-    def step_matrices(self, rate: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Ā (H, N/2), B̄ (H, N/2), C (C, H, N/2) for the recurrence."""
+    def step_matrices(self, rate: Rate = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Ā, B̄ (H, N/2) — (B, H, N/2) for a per-row rate — and C (C, H, N/2)."""
         dA, dB = self.discrete(rate)
         return dA, dB, _complex(self.C)
 

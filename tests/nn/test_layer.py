@@ -146,3 +146,17 @@ def test_aliased_fraction_counts_only_modes_resolved_at_training_rate(mode):
     assert fractions == sorted(fractions) and 0.9 < fractions[-1] <= 1.0
     limit = net.max_rate(0.3)
     assert net.aliased_fraction(limit) <= 0.3 < net.aliased_fraction(limit * 2 ** (1 / 8))
+
+
+def test_step_with_per_row_rates_matches_separate_steps():
+    net = S4Backbone(2, 1, d_model=8, n_layers=2, d_state=8, mode="diag", dropout=0.0).eval()
+    x, rates = torch.randn(3, 2), torch.tensor([0.5, 1.0, 3.0])
+    with torch.no_grad():
+        _, state = net(torch.randn(3, 20, 2), return_state=True)
+        y, _ = net.step(x, state, rate=rates)
+        for i in range(3):
+            y_i, _ = net.step(x[i : i + 1], [s[i : i + 1] for s in state], rate=float(rates[i]))
+            assert torch.allclose(y[i], y_i[0], atol=1e-6)
+    dplr = S4Backbone(2, 1, d_model=8, n_layers=1, d_state=8, mode="dplr")
+    with pytest.raises(ValueError, match="mode='diag'"):
+        dplr.step(x, dplr.default_state(3), rate=rates)
