@@ -21,7 +21,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 
 import s4ts
-from s4ts.classification.module import S4ClassifierModule, S4ClassifierNet
+from s4ts.classification.module import S4ClassifierModule
+from s4ts.nn.classifier import S4ClassifierNet
 
 __all__ = ["S4Classifier"]
 

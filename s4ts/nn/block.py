@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from s4ts.nn.layer import S4Layer
 from s4ts.ssm.kernel import Rate

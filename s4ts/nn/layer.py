@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from s4ts.ssm.kernel import DiagKernel, Rate, make_kernel
 from s4ts.ssm.scan import diag_ssm_scan

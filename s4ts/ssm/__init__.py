@@ -3,4 +3,4 @@
 from s4ts.ssm.kernel import DiagKernel, DPLRKernel, make_kernel
 from s4ts.ssm.scan import diag_ssm_scan, linear_scan
 
-__all__ = ["DiagKernel", "DPLRKernel", "make_kernel", "diag_ssm_scan", "linear_scan"]
+__all__ = ["DPLRKernel", "DiagKernel", "diag_ssm_scan", "linear_scan", "make_kernel"]

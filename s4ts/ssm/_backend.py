@@ -24,7 +24,7 @@ def _probe() -> str | None:
             # Compiled formulas go to a folder the user controls (e.g. on CI).
             os.makedirs(cache, exist_ok=True)
             pykeops.set_build_folder(cache)
-    except Exception as err:  # ImportError, or a broken install/compiler setup
+    except Exception as err:  # noqa: BLE001 -- ImportError, or a broken install or compiler
         return f"{type(err).__name__}: {err}"
     return None
 

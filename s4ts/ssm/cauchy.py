@@ -47,7 +47,7 @@ class CauchyChunked(torch.autograd.Function):
         # Complex autograd passes dL/d(conj y); for holomorphic y(x) the
         # input gradient is Σ grad_y * conj(dy/dx).
         v, z, w = ctx.saved_tensors
-        H, K, N = v.shape
+        H, _, N = v.shape
         L = z.shape[-1]
         grad_v = torch.zeros_like(v) if ctx.needs_input_grad[0] else None
         grad_z = torch.empty_like(z) if ctx.needs_input_grad[1] else None

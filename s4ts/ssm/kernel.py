@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from s4ts.ssm import discretize, hippo
 from s4ts.ssm.cauchy import cauchy
@@ -228,7 +228,7 @@ class DPLRKernel(_SSMBase):
     def _full(self) -> tuple[torch.Tensor, ...]:
         """Λ, P, B, C on the full basis (both halves of each conjugate pair)."""
         Lambda, P, B, C = self.Lambda, _complex(self.P), _complex(self.B), _complex(self.C)
-        full = lambda x: torch.cat([x, x.conj()], dim=-1)  # noqa: E731
+        full = lambda x: torch.cat([x, x.conj()], dim=-1)
         return full(Lambda), full(P), full(B), full(C)  # (H N) (r H N) (H N) (C H N)
 
     def dense(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -266,7 +266,7 @@ class DPLRKernel(_SSMBase):
     def final_state(self, u: torch.Tensor, rate: float = 1.0, block: int = 64) -> torch.Tensor:
         """State after reading u (B, H, L) from zero: blocks of `block` steps, one matmul each."""
         dA, dB, _ = self.step_matrices(rate)
-        B, H, L = u.shape
+        B, _, L = u.shape
         T = min(block, L)
         # M[:, :, t] = Ā^(T-1-t) B̄: the contribution of step t of a block to its end state.
         cols = [dB]

@@ -11,7 +11,7 @@ import torch
 from sklearn.base import clone
 
 from s4ts.classification import S4Classifier, S4ClassifierNet
-from s4ts.classification.module import masked_pool, pool_steps
+from s4ts.nn.classifier import masked_pool, pool_steps
 
 TINY = {"d_model": 8, "d_state": 8, "dropout": 0.0, "batch_size": 8}
 
