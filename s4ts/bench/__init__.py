@@ -1,0 +1,1 @@
+"""Benchmark protocols (Informer long-horizon forecasting) behind `s4ts bench`."""

@@ -1,0 +1,287 @@
+"""The Informer long-horizon forecasting protocol: splits, scaling, metrics and the result tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.preprocessing import StandardScaler
+
+from s4ts.bench.baselines import DLinear
+from s4ts.bench.models import NORMS, S4Informer, TrainConfig, Windows, evaluate, fit, fit_s4
+from s4ts.datasets import DATASETS, get_dataset, load_informer
+from s4ts.datasets.informer import InformerDataset
+
+logger = logging.getLogger(__name__)
+
+FEATURES = ("S", "M")
+_MONTH_HOURS = 30 * 24  # the Informer code counts a month as 30 days
+_STEPS_PER_HOUR = {"ett-hour": 1, "ett-minute": 4}
+
+
+def default_horizons(name: str) -> list[int]:
+    """The horizons the published tables use for a dataset."""
+    spec = get_dataset(name)
+    if spec.split == "ett-hour":
+        return [24, 48, 168, 336, 720]
+    if spec.split == "ett-minute":
+        return [24, 48, 96, 288, 672]
+    return [24, 36, 48, 60] if spec.name == "ILI" else [96, 192, 336, 720]
+
+
+def default_seq_len(name: str) -> int:
+    """A context length that fits the dataset's test split (ILI is only ~1000 weeks long)."""
+    return 36 if get_dataset(name).name == "ILI" else 336
+
+
+def split_borders(spec: InformerDataset, n_rows: int, seq_len: int) -> list[tuple[int, int]]:
+    """Row ranges [start, end) of train, validation and test; later splits reach seq_len back."""
+    if spec.split in _STEPS_PER_HOUR:
+        month = _MONTH_HOURS * _STEPS_PER_HOUR[spec.split]
+        ends = [12 * month, 16 * month, 20 * month]
+        if n_rows < ends[-1]:
+            raise ValueError(
+                f"{spec.filename} has {n_rows} rows; the ETT protocol needs {ends[-1]} "
+                f"(20 months). Use the complete file from {spec.url}."
+            )
+    else:
+        n_train, n_test = int(n_rows * 0.7), int(n_rows * 0.2)
+        ends = [n_train, n_rows - n_test, n_rows]
+    if seq_len >= ends[0]:
+        raise ValueError(f"seq_len={seq_len} must be shorter than the train split ({ends[0]}).")
+    # Validation and test windows take their context from the split before (Informer's code).
+    return [(0, ends[0]), (ends[0] - seq_len, ends[1]), (ends[1] - seq_len, ends[2])]
+
+
+def load_splits(
+    name: str, features: str, seq_len: int, data_dir: str | os.PathLike | None = None,
+) -> tuple[list[np.ndarray], list[str]]:
+    """Train, validation and test arrays (T, C) standardised with train-split statistics."""
+    if features not in FEATURES:
+        raise ValueError(f"features must be 'S' (target only) or 'M' (all), got {features!r}.")
+    spec = get_dataset(name)
+    frame = load_informer(name, data_dir=data_dir)
+    columns = [spec.target] if features == "S" else [c for c in frame.columns if c != "date"]
+    values = frame[columns].to_numpy(dtype=np.float64)  # (T, C)
+    borders = split_borders(spec, len(values), seq_len)
+    scaler = StandardScaler().fit(values[borders[0][0] : borders[0][1]])
+    scaled = scaler.transform(values).astype(np.float32)  # (T, C)
+    return [scaled[start:end] for start, end in borders], columns
+
+
+def load_published() -> pd.DataFrame:
+    """The published MSE/MAE values (S4 paper, Informer paper) shipped with s4ts."""
+    with resources.files("s4ts.bench").joinpath("published.csv").open() as f:
+        return pd.read_csv(f)
+
+
+def published_value(table: pd.DataFrame, dataset: str, features: str, horizon: int,
+                    model: str) -> tuple[float | None, float | None]:
+    """Published (MSE, MAE) of one model, or (None, None) where the repo has no number."""
+    row = table[
+        (table.dataset == dataset) & (table.features == features)
+        & (table.horizon == horizon) & (table.model == model)
+    ]
+    if row.empty:
+        return None, None
+    return float(row.mse.iloc[0]), float(row.mae.iloc[0])
+
+
+@dataclass
+class S4Config:
+    """Architecture of the S4 model in the benchmark."""
+
+    d_model: int = 32
+    n_layers: int = 2
+    d_state: int = 64
+    mode: str = "diag"
+    dropout: float = 0.1
+    norm: str = "last"
+    bidirectional: bool = False
+    channel_independent: bool = True
+    ssm_lr: float = 1e-3
+
+
+def run_cell(
+    splits: list[np.ndarray], dataset: str, features: str, seq_len: int, horizon: int,
+    model_config: S4Config, train_config: TrainConfig, baseline_config: TrainConfig | None,
+) -> dict:
+    """Train and test our model (and the linear baseline, unless its config is None)."""
+    train, val, test = (Windows(s, seq_len, horizon) for s in splits)
+    record: dict = {"dataset": dataset, "features": features, "horizon": horizon,
+                    "seq_len": seq_len, "test_windows": test.count}
+    torch.manual_seed(train_config.seed)
+    model = S4Informer(splits[0].shape[1], horizon, **asdict(model_config))
+    # CPU seconds next to wall seconds: on a shared machine the wall time overstates the cost.
+    wall, cpu = time.perf_counter(), time.process_time()
+    info = fit_s4(model, train, val, train_config)
+    record["ours_mse"], record["ours_mae"] = evaluate(model, test)
+    record["ours_seconds"] = time.perf_counter() - wall
+    record["ours_cpu_seconds"] = time.process_time() - cpu
+    record["ours_epochs"], record["ours_best_epoch"] = info["epochs_run"], info["best_epoch"]
+    if baseline_config is not None:
+        torch.manual_seed(baseline_config.seed)
+        linear = DLinear(seq_len, horizon)
+        wall = time.perf_counter()
+        fit(linear, train, val, baseline_config)
+        record["linear_mse"], record["linear_mae"] = evaluate(linear, test)
+        record["linear_seconds"] = time.perf_counter() - wall
+    published = load_published()
+    for model_name, key in (("S4", "s4_paper"), ("Informer", "informer")):
+        mse, mae = published_value(published, dataset, features, horizon, model_name)
+        record[f"{key}_mse"], record[f"{key}_mae"] = mse, mae
+    logger.info("%s %s H=%d: %s", dataset, features, horizon, record)
+    return record
+
+
+def _fmt(value: float | None) -> str:
+    """Three decimals, or a dash where there is no value."""
+    return "-" if value is None or pd.isna(value) else f"{value:.3f}"
+
+
+def markdown_table(records: list[dict]) -> str:
+    """A Markdown table: per horizon, MSE and MAE of ours, S4 paper, Informer, linear baseline."""
+    models = [("ours", "ours"), ("S4 paper", "s4_paper"), ("Informer", "informer"),
+              ("linear", "linear")]
+    scores = [f"{m} {metric}" for metric in ("MSE", "MAE") for m, _ in models]
+    head = ["dataset", "feat", "H", "context", *scores, "ours wall s", "ours CPU s",
+            "linear wall s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in records:
+        cells = [r["dataset"], r["features"], str(r["horizon"]), str(r["seq_len"])]
+        for metric in ("mse", "mae"):
+            values = {key: r.get(f"{key}_{metric}") for _, key in models}
+            best = min((v for v in values.values() if v is not None), default=None)
+            cells += [f"**{_fmt(v)}**" if v is not None and v == best else _fmt(v)
+                      for v in values.values()]
+        cells += [f"{r[key]:.0f}" if key in r else "-"
+                  for key in ("ours_seconds", "ours_cpu_seconds", "linear_seconds")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine_summary() -> str:
+    """One line naming the machine and software a result was measured on."""
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
+            f"Python {platform.python_version()}, {platform.system()}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `s4ts bench informer`."""
+    s4, train = S4Config(), TrainConfig()
+    parser.add_argument("--dataset", nargs="+", default=["ETTh1"], choices=list(DATASETS),
+                        help="benchmark dataset(s)")
+    parser.add_argument("--features", nargs="+", default=["S"], choices=FEATURES,
+                        help="S: forecast the target OT alone; M: all columns")
+    parser.add_argument("--horizons", nargs="+", type=int,
+                        help="forecast horizons (default: those of the published tables)")
+    parser.add_argument("--seq-len", nargs="+", type=int,
+                        help="context length, one for all horizons or one per horizon "
+                             "(default 336; ILI 36)")
+    parser.add_argument("--data-dir",
+                        help="folder with the CSV files (default: $S4TS_DATA, then the cache)")
+    parser.add_argument("--out", default="out/bench", help="folder for the CSV/Markdown tables")
+    parser.add_argument("--json", help="also write one JSON record per cell to this path")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the linear baseline")
+    parser.add_argument("--baseline-epochs", type=int, default=10,
+                        help="epochs of the linear baseline, each over all training windows "
+                             "(it is cheap, so it gets its full budget)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    group = parser.add_argument_group("S4 model")
+    group.add_argument("--d-model", type=int, default=s4.d_model)
+    group.add_argument("--n-layers", type=int, default=s4.n_layers)
+    group.add_argument("--d-state", type=int, default=s4.d_state)
+    group.add_argument("--mode", default=s4.mode, choices=["diag", "dplr"])
+    group.add_argument("--dropout", type=float, default=s4.dropout)
+    group.add_argument("--norm", default=s4.norm, choices=NORMS,
+                       help="per-window normalisation of the context")
+    group.add_argument("--bidirectional", action="store_true")
+    group.add_argument("--joint", action="store_true",
+                       help="M: one model over all channels instead of channel-independent")
+    group.add_argument("--ssm-lr", type=float, default=s4.ssm_lr)
+    group = parser.add_argument_group("training (both models)")
+    group.add_argument("--epochs", type=int, default=train.epochs)
+    group.add_argument("--batch-size", type=int, default=train.batch_size,
+                       help="windows per step; channel-independent M runs channels x as many "
+                            "sequences, so lower it there to keep enough steps per epoch")
+    group.add_argument("--lr", type=float, default=train.lr)
+    group.add_argument("--weight-decay", type=float, default=train.weight_decay)
+    group.add_argument("--patience", type=int, default=train.patience)
+    group.add_argument("--max-train-windows", type=int, default=train.max_train_windows,
+                       help="training windows drawn per epoch (0: all)")
+    group.add_argument("--max-val-windows", type=int, default=train.max_val_windows,
+                       help="evenly spaced validation windows scored per epoch (0: all)")
+    group.add_argument("--seed", type=int, default=train.seed)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark the parsed arguments describe; print and write the tables."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model_config = S4Config(
+        d_model=args.d_model, n_layers=args.n_layers, d_state=args.d_state, mode=args.mode,
+        dropout=args.dropout, norm=args.norm, bidirectional=args.bidirectional,
+        channel_independent=not args.joint, ssm_lr=args.ssm_lr,
+    )
+    train_config = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        weight_decay=args.weight_decay, patience=args.patience,
+        max_train_windows=args.max_train_windows or None,
+        max_val_windows=args.max_val_windows or None, seed=args.seed,
+    )
+    baseline_config = None if args.no_baseline else replace(
+        train_config, epochs=args.baseline_epochs, max_train_windows=None
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    records = []
+    started = time.perf_counter()
+    for dataset in args.dataset:
+        name = get_dataset(dataset).name
+        horizons = args.horizons or default_horizons(name)
+        seq_lens = args.seq_len or [default_seq_len(name)]
+        if len(seq_lens) == 1:
+            seq_lens = seq_lens * len(horizons)
+        if len(seq_lens) != len(horizons):
+            raise ValueError(
+                f"--seq-len got {len(seq_lens)} values for {len(horizons)} horizons; give one "
+                f"context length, or one per horizon."
+            )
+        for features in args.features:
+            cells = []
+            for seq_len, horizon in zip(seq_lens, horizons):
+                splits, _ = load_splits(name, features, seq_len, data_dir=args.data_dir)
+                cells.append(run_cell(splits, name, features, seq_len, horizon, model_config,
+                                      train_config, baseline_config))
+            stem = out / f"informer_{name}_{features}"
+            pd.DataFrame(cells).to_csv(stem.with_suffix(".csv"), index=False)
+            stem.with_suffix(".md").write_text(markdown_table(cells) + "\n")
+            records += cells
+    total = time.perf_counter() - started
+    command = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    report = "\n\n".join([
+        f"Command: `{command}`", f"Machine: {machine_summary()}",
+        f"S4 model: {asdict(model_config)}", f"Training: {asdict(train_config)}",
+        f"Linear baseline training: {baseline_config and asdict(baseline_config)}",
+        markdown_table(records), f"Total wall time: {total:.0f} s",
+    ])
+    run_name = "-".join(get_dataset(d).name for d in args.dataset) + "_" + "-".join(args.features)
+    (out / f"informer_{run_name}_summary.md").write_text(report + "\n")
+    print(report)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(records, indent=2) + "\n")
+    return 0
