@@ -1,4 +1,4 @@
-"""Validation of user frames: long/wide/Series input -> canonical long frame -> regular series."""
+"""Validation of user frames: long/wide/Series input -> canonical long frame -> series on a time grid."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pandas.api import types as ptypes
 from pandas.tseries.frequencies import to_offset
 
 __all__ = [
+    "TIME_GRIDS",
     "Freq",
     "SeriesData",
     "freq_name",
@@ -18,23 +19,27 @@ __all__ = [
     "parse_freq",
     "split_series",
     "step_size",
+    "time_gaps",
     "time_kind",
     "to_long",
 ]
 
 # A series' sampling step: a pandas offset for datetime time, a positive integer for integer time.
 Freq = pd.DateOffset | int
+# How timestamps map to steps: a regular grid (missing steps become NaN), the observations'
+# own timestamps (each step its own gap), or per series whichever fits its timestamps.
+TIME_GRIDS = ("auto", "regular", "irregular")
 
 
 @dataclass
 class SeriesData:
-    """One series on its regular time grid; NaN marks missing values."""
+    """One series on its regular time grid (NaN marks missing values) or at its own timestamps."""
 
     uid: Hashable
-    times: pd.Index  # (T,) DatetimeIndex or integer Index, regular at `freq`
+    times: pd.Index  # (T,) DatetimeIndex or integer Index, regular at `freq` unless freq is None
     y: np.ndarray  # (T,) float64
     covariates: np.ndarray  # (T, K) float64, columns in the order they were requested
-    freq: Freq
+    freq: Freq | None  # None: irregular, the steps are the observations' own timestamps
 
 
 def _row(frame: pd.DataFrame, pos: int) -> str:
@@ -240,6 +245,15 @@ def _infer_freq(times: pd.Index, uid: Hashable) -> Freq:
     return to_offset(pd.Timedelta(np.diff(times.to_numpy()).min()))
 
 
+def _fits_grid(times: pd.Index) -> bool:
+    """True when the timestamps lie on one regular grid: a pandas frequency, or every gap a
+    whole multiple of the smallest (missing steps)."""
+    if len(times) < 3 or (time_kind(times) == "datetime" and pd.infer_freq(times) is not None):
+        return True
+    gaps = np.diff(times.asi8 if time_kind(times) == "datetime" else times.to_numpy(np.int64))
+    return bool((gaps % gaps.min() == 0).all())
+
+
 def _grid(start, end, freq: Freq) -> pd.Index:
     """All time steps from start to end at `freq`."""
     if isinstance(freq, int):
@@ -256,16 +270,29 @@ def split_series(
     covariates: Sequence[str] = (),
     freq: Freq | None = None,
     start=None,
+    time_grid: str = "regular",
 ) -> list[SeriesData]:
-    """Split a frame from `to_long` into series on regular grids (missing steps become NaN).
+    """Split a frame from `to_long` into series on regular grids or at their own timestamps.
 
-    The step of each series is `freq` when given, else inferred from its own timestamps. The
-    grid starts at `start` when given (then no timestamp may precede it), else at the first
-    timestamp of each series.
+    `time_grid="regular"`: the step of each series is `freq` when given, else inferred from
+    its own timestamps, and missing steps become NaN; the grid starts at `start` when given
+    (then no timestamp may precede it), else at the first timestamp of each series.
+    `"irregular"`: each series keeps its timestamps (freq None). `"auto"`: regular when `freq`
+    is given or the series' gaps are all whole multiples of its smallest gap, else irregular.
     """
+    if time_grid not in TIME_GRIDS:
+        raise ValueError(f"time_grid={time_grid!r} must be one of {TIME_GRIDS}")
     out = []
     for uid, group in long.groupby(id_col, sort=False):
         times = pd.Index(group[time_col])
+        irregular = time_grid == "irregular" or (
+            time_grid == "auto" and freq is None and not _fits_grid(times)
+        )
+        if irregular:
+            y = group[target_col].to_numpy() if target_col is not None else np.full(len(times), np.nan)
+            cov = group[list(covariates)].to_numpy(dtype="float64").reshape(len(times), len(covariates))
+            out.append(SeriesData(uid=uid, times=times, y=y.astype("float64"), covariates=cov, freq=None))
+            continue
         step = freq if freq is not None else _infer_freq(times, uid)
         origin = times[0] if start is None else start
         grid = _grid(origin, times[-1], step)
@@ -274,7 +301,7 @@ def split_series(
             raise ValueError(
                 f"series {uid!r}: timestamp {times[np.argmax(off_grid)]} is not on the regular grid "
                 f"of step {freq_name(step)} that starts at {origin}; pass freq= with the "
-                f"series' true frequency, or resample the series"
+                f"series' true frequency, resample the series, or use time_grid='irregular'"
             )
         position = grid.get_indexer(times)
         y = np.full(len(grid), np.nan)
@@ -300,6 +327,13 @@ def step_size(freq: Freq) -> float:
     # Calendar offsets (months, business days) vary in length; use their average step.
     sample = pd.date_range("2001-01-01", periods=49, freq=freq)
     return float(np.diff(sample.asi8).mean()) / 1e9
+
+
+def time_gaps(times: pd.Index) -> np.ndarray:
+    """Gaps between consecutive timestamps (T-1,), in the units of `step_size` (seconds or units)."""
+    if time_kind(times) == "datetime":
+        return np.diff(pd.DatetimeIndex(times).asi8) / 1e9  # int64 nanoseconds: exact differences
+    return np.diff(times.to_numpy(np.int64)).astype("float64")
 
 
 def future_times(last, freq: Freq, horizon: int) -> pd.Index:

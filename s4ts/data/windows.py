@@ -140,13 +140,15 @@ class WindowDataset(Dataset):
 
     Windows that start before the series are left-padded; `valid` marks the real steps so the
     backbone zeroes the padding (with a causal model this equals starting at the series start).
+    A series' Δ multiplier is one rate (regular grid) or one value per step (irregular
+    timestamps: the gap before each step in training steps); `dt` carries it per window step.
     """
 
     def __init__(
         self,
         inputs: Sequence[np.ndarray],  # each (T_i, C)
         targets: Sequence[np.ndarray],  # each (T_i,), scaled, NaN where missing
-        rates: Sequence[float],  # step of each series in training steps
+        rates: Sequence[float | np.ndarray],  # per series: its step in training steps, or (T_i,) per-step gaps
         index: np.ndarray,  # (n, 2) series, end
         context_length: int,
         horizon: int,
@@ -177,11 +179,18 @@ class WindowDataset(Dataset):
         loss_mask = ~np.isnan(y)
         loss_mask[: self.context_length] = False
         valid = np.arange(width) >= pad
+        rate = self.rates[series]
+        if np.ndim(rate):
+            # Padded steps are zeroed by the mask, so their Δ never matters; 1 keeps it finite.
+            dt = np.ones(width, dtype=np.float32)
+            dt[pad:] = rate[max(start, 0) : end]
+        else:
+            dt = np.full(width, float(rate), dtype=np.float32)
         return {
             "x": torch.from_numpy(x),
             "y": torch.from_numpy(np.nan_to_num(y)),
             "loss_mask": torch.from_numpy(loss_mask),
             "valid": torch.from_numpy(valid),
             # Δ multiplier per step (B, L) in training steps; constant on regular grids.
-            "dt": torch.full((width,), float(self.rates[series])),
+            "dt": torch.from_numpy(dt),
         }

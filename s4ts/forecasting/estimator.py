@@ -38,6 +38,7 @@ from torch.utils.data import DataLoader, RandomSampler
 import s4ts
 from s4ts import metrics
 from s4ts.data.frames import (
+    TIME_GRIDS,
     Freq,
     SeriesData,
     freq_name,
@@ -45,6 +46,7 @@ from s4ts.data.frames import (
     parse_freq,
     split_series,
     step_size,
+    time_gaps,
     time_kind,
     to_long,
 )
@@ -53,7 +55,7 @@ from s4ts.forecasting.module import ForecastingModule, run_backbone
 from s4ts.nn import S4Backbone
 from s4ts.nn.distributions import QuantileHead, StudentTHead, head_from_config
 
-__all__ = ["S4Forecaster"]
+__all__ = ["RateWarning", "S4Forecaster"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,19 +64,28 @@ _CONFIG_FILE = "config.json"
 _WEIGHTS_FILE = "model.pt"
 # Histories are run through the backbone in chunks of about this many (series x steps).
 _MAX_BATCH_STEPS = 2**20
+# Aliasing policy for sampling rates not seen in training (share of the SSM energy resolved
+# at the training rate that aliases at the new rate): warn above the first, refuse above the second.
+_ALIAS_WARN = 0.2
+_ALIAS_ERROR = 0.5
+
+
+class RateWarning(UserWarning):
+    """A series is sampled so coarsely that part of what the model learned aliases."""
 
 
 @dataclasses.dataclass
 class _SeriesState:
     """What forecasting a series after its last observation needs."""
 
-    freq: Freq
+    freq: Freq | None  # None: irregular timestamps
     last_time: Any  # pd.Timestamp or int
     loc: float  # target scaling: y_scaled = (y - loc) / scale
     scale: float
-    rate: float  # step of the series in training steps
+    rate: float | None  # step of the series in training steps; None for irregular timestamps
     state: Any  # backbone recurrent state after the last observation, batch size 1
     tail: np.ndarray  # last observed target values (for plots), (n,)
+    tail_times: pd.Index | None = None  # timestamps of `tail` for irregular series
 
 
 def _tree_map(fn, *trees):
@@ -124,6 +135,8 @@ def _quiet_lightning(quiet: bool) -> Iterator[None]:
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         # Lightning 2.6 still builds torch's deprecated LeafSpec; nothing a user can act on.
         warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
+        # val_size=0 trains without validation on purpose.
+        warnings.filterwarnings("ignore", message=".*validation_step. but have no .val_dataloader.*")
         if quiet:
             for name in names:
                 logging.getLogger(name).setLevel(logging.WARNING)
@@ -161,6 +174,23 @@ class S4Forecaster(BaseEstimator):
     integers. Each series keeps its own step (inferred, or `freq=`); missing steps and NaN
     targets are masked.
 
+    Sampling rate: the SSM is a continuous-time model, so one step of a series is a step
+    size Δ in the model's time unit, one *training step* (`train_step_`: `freq=` when given,
+    else the most common step of the training series, or their median gap when every series
+    is irregular). A series sampled at another frequency than in training is forecast
+    zero-shot with Δ rescaled by rate = its step / training step (or `predict(rate=)`), and
+    its forecasts come at its own frequency. Coarser sampling (rate > 1) can alias the
+    model's fast modes: when `S4Backbone.aliased_fraction(rate)` exceeds 0.2, `predict`
+    warns with `RateWarning`, above 0.5 it raises ValueError; both name the coarsest rate
+    within 0.2 (`max_rate(0.2)`). Finer sampling (rate < 1) never aliases.
+
+    Irregular timestamps (`time_grid="irregular"`, or "auto" when a series' gaps are not
+    whole multiples of its smallest gap): each series keeps its own timestamps and step k
+    gets Δ_k = gap before it / training step (the first step 1), run by the diagonal SSM's
+    per-step scan (needs mode="diag"). Their forecast times are the future timestamps
+    given in `X_future`, each step advancing by its own gap. Calendar features always come
+    from the actual timestamps.
+
     Forecast frames have the input's id and time columns, `{target_col}_pred` (the median)
     and one column per requested quantile named `{target_col}_q{level}`, e.g. `y_q0.1`.
 
@@ -170,6 +200,9 @@ class S4Forecaster(BaseEstimator):
     context_length: steps of history in each training window (default 4 * horizon). At
         prediction the model reads the whole history through its recurrent state.
     freq: pandas offset alias or integer step for all series; None infers it per series.
+    time_grid: "regular" (missing steps become NaN; off-grid timestamps are an error),
+        "irregular" (every series at its own timestamps) or "auto" (regular unless `freq` is
+        None and a series' gaps are not whole multiples of its smallest gap).
     futr_exog: covariate columns known in advance (given for the horizon in `X_future`).
     hist_exog: covariate columns known only up to the forecast origin.
     calendar_features: add time of day, day of week and day of year (datetime time only).
@@ -195,6 +228,7 @@ class S4Forecaster(BaseEstimator):
         context_length: int | None = None,
         *,
         freq: str | int | None = None,
+        time_grid: str = "auto",
         id_col: str = "unique_id",
         time_col: str = "ds",
         target_col: str = "y",
@@ -229,6 +263,7 @@ class S4Forecaster(BaseEstimator):
         self.horizon = horizon
         self.context_length = context_length
         self.freq = freq
+        self.time_grid = time_grid
         self.id_col = id_col
         self.time_col = time_col
         self.target_col = target_col
@@ -284,6 +319,8 @@ class S4Forecaster(BaseEstimator):
             raise ValueError(
                 f"val_size={self.val_size!r} must be 0 (no validation) or at least horizon={self.horizon}"
             )
+        if self.time_grid not in TIME_GRIDS:
+            raise ValueError(f"time_grid={self.time_grid!r} must be one of {TIME_GRIDS}")
         if self.scaler not in SCALERS:
             raise ValueError(f"scaler={self.scaler!r} must be one of {SCALERS}")
         if self.distribution not in DISTRIBUTIONS:
@@ -331,8 +368,30 @@ class S4Forecaster(BaseEstimator):
                 f"holds integers; set calendar_features=False"
             )
         freq = parse_freq(self.freq, found) if self.freq is not None else None
-        series = split_series(long, freq=freq, covariates=self._covariates, **self._columns())
+        series = split_series(
+            long, freq=freq, time_grid=self.time_grid, covariates=self._covariates, **self._columns()
+        )
+        self._check_grid(series, name)
         return long, series
+
+    def _check_grid(self, series: list[SeriesData], name: str) -> None:
+        """Irregular timestamps need the diagonal SSM, the only one with a per-step Δ."""
+        irregular = [s.uid for s in series if s.freq is None]
+        if irregular and self.mode != "diag":
+            raise ValueError(
+                f"{name}: series {irregular[0]!r} has irregular timestamps (time_grid="
+                f"{self.time_grid!r}), which need mode='diag': only the diagonal SSM runs a "
+                f"per-step Δ. Set mode='diag', or resample the series and pass time_grid='regular'"
+            )
+
+    @staticmethod
+    def _dt(s: SeriesData, rate: float | None, train_step: float) -> np.ndarray:
+        """Δ multiplier of every step of a series (T,): its rate, or its gaps in training steps."""
+        if s.freq is not None:
+            return np.full(len(s.times), rate, dtype=np.float32)
+        # The gap before the first observation is unknown; the state is zero there, so any
+        # value does, and 1 (one training step) is the neutral one.
+        return np.concatenate([[1.0], time_gaps(s.times) / train_step]).astype(np.float32)
 
     # ------------------------------------------------------------------ model pieces
 
@@ -383,10 +442,16 @@ class S4Forecaster(BaseEstimator):
                     f"{needed} (1 step of context + horizon {horizon} + validation {val_size}). "
                     f"Drop the series, lower horizon, or set val_size=0"
                 )
-        steps = [step_size(s.freq) for s in series]
-        # The model's time unit (one training step) is the most common step among the series.
-        train_step = Counter(steps).most_common(1)[0][0]
-        rates = [step / train_step for step in steps]
+        steps = [step_size(s.freq) for s in series if s.freq is not None]
+        if self.freq is not None:
+            train_step = step_size(parse_freq(self.freq, time_kind(series[0].times)))
+        elif steps:
+            # The model's time unit (one training step) is the most common step among the series.
+            train_step = Counter(steps).most_common(1)[0][0]
+        else:
+            train_step = float(np.median(np.concatenate([time_gaps(s.times) for s in series])))
+        rates = [step_size(s.freq) / train_step if s.freq is not None else None for s in series]
+        dts = [self._dt(s, rate, train_step) for s, rate in zip(series, rates)]
         scaling = [fit_scale(s.y, self.scaler) for s in series]
         featurizer = Featurizer(len(self.futr_exog), len(self.hist_exog), self.calendar_features)
         featurizer.fit(series)
@@ -399,7 +464,7 @@ class S4Forecaster(BaseEstimator):
             torch.manual_seed(seed)
             backbone = self._make_backbone(featurizer.n_channels, head.n_outputs)
             n_epochs, best_val_loss = self._train(
-                backbone, head, inputs, targets, rates, featurizer, context_length, val_size, seed
+                backbone, head, inputs, targets, dts, featurizer, context_length, val_size, seed
             )
         backbone.cpu().eval()
 
@@ -411,8 +476,8 @@ class S4Forecaster(BaseEstimator):
         self.featurizer_ = featurizer
         self.head_ = head
         self.backbone_ = backbone
-        self.rates_ = sorted(set(rates))
-        states = self._states(series, inputs, scaling, rates)
+        self.rates_ = sorted({rate for rate in rates if rate is not None})
+        states = self._states(series, inputs, scaling, rates, dts)
         self.series_ = {s.uid: st for s, st in zip(series, states)}
         return self
 
@@ -422,7 +487,7 @@ class S4Forecaster(BaseEstimator):
         head: QuantileHead | StudentTHead,
         inputs: list[np.ndarray],
         targets: list[np.ndarray],
-        rates: list[float],
+        dts: list[np.ndarray],
         featurizer: Featurizer,
         context_length: int,
         val_size: int,
@@ -430,8 +495,11 @@ class S4Forecaster(BaseEstimator):
     ) -> tuple[int, float]:
         """Fit backbone + head with Lightning; returns epochs run and best validation loss."""
         train_index, val_index = window_index([len(y) for y in targets], self.horizon, val_size)
+        constant = [bool((dt == dt[0]).all()) for dt in dts]
 
         def loader(index: np.ndarray, sampler: RandomSampler | None = None) -> DataLoader:
+            # Regular series pass one rate, so their windows keep a constant Δ (convolution path).
+            rates = [float(dt[0]) if s_dt_const else dt for dt, s_dt_const in zip(dts, constant)]
             dataset = WindowDataset(
                 inputs, targets, rates, index, context_length, self.horizon, featurizer.hidden_channels
             )
@@ -481,34 +549,42 @@ class S4Forecaster(BaseEstimator):
     # ------------------------------------------------------------------ recurrent state
 
     @torch.no_grad()
-    def _run_histories(self, inputs: list[np.ndarray], rates: list[float]) -> list[Any]:
-        """Recurrent state after each history (T_i, C): one convolution pass per batch of series
-        with equal length and rate."""
+    def _run_histories(
+        self, inputs: list[np.ndarray], dts: list[np.ndarray], rates: list[float | None]
+    ) -> list[Any]:
+        """Recurrent state after each history (T_i, C) with per-step Δ multipliers (T_i,): one pass
+        per batch of series with equal length and rate (convolution), or of irregular series
+        (rate None: per-step scan)."""
         states: list[Any] = [None] * len(inputs)
         for (length, rate), members in _groups([(len(x), r) for x, r in zip(inputs, rates)]).items():
             chunk = max(1, _MAX_BATCH_STEPS // length)
             for first in range(0, len(members), chunk):
                 rows = members[first : first + chunk]
                 x = torch.from_numpy(np.stack([inputs[i] for i in rows]))  # (B, T, C)
-                dt = torch.full((len(rows), length), rate)  # (B, T)
-                _, state = run_backbone(self.backbone_, x, dt, return_state=True)
+                dt = torch.from_numpy(np.stack([dts[i] for i in rows]))  # (B, T)
+                _, state = run_backbone(self.backbone_, x, dt, return_state=True, scan=rate is None)
                 for j, i in enumerate(rows):
                     states[i] = _tree_map(lambda t, j=j: t[j : j + 1], state)
         return states
 
     @torch.no_grad()
     def _run_steps(
-        self, states: list[Any], x: np.ndarray, rates: list[float]
+        self, states: list[Any], x: np.ndarray, dt: np.ndarray
     ) -> tuple[np.ndarray, list[Any]]:
-        """Advance states through inputs x (S, T, C) by the recurrence: outputs (S, T, n_out), new states."""
+        """Advance states through inputs x (S, T, C) with Δ multipliers dt (S, T) by the recurrence:
+        outputs (S, T, n_out), new states."""
         raw = np.zeros((len(states), x.shape[1], self.head_.n_outputs))
         new_states: list[Any] = [None] * len(states)
-        # The recurrence discretizes once per rate, so series advance in batches of equal rate.
-        for rate, rows in _groups(rates).items():
+        # A constant Δ discretizes once per rate (every mode), so those series advance in
+        # batches of equal rate; irregular ones together, with one rate per row at each step.
+        keys = [float(row[0]) if (row == row[0]).all() else None for row in dt]
+        for rate, rows in _groups(keys).items():
             state = _tree_map(lambda *parts: torch.cat(parts, 0), *(states[i] for i in rows))
             inputs = torch.from_numpy(x[rows])  # (B, T, C)
+            steps = torch.from_numpy(dt[rows].astype(np.float32))  # (B, T)
             for t in range(inputs.shape[1]):
-                y_t, state = self.backbone_.step(inputs[:, t], state, rate=rate)  # (B, n_out)
+                step_rate = rate if rate is not None else steps[:, t]
+                y_t, state = self.backbone_.step(inputs[:, t], state, rate=step_rate)  # (B, n_out)
                 raw[rows, t] = y_t.double().numpy()
             for j, i in enumerate(rows):
                 new_states[i] = _tree_map(lambda t, j=j: t[j : j + 1], state)
@@ -519,10 +595,11 @@ class S4Forecaster(BaseEstimator):
         series: list[SeriesData],
         inputs: list[np.ndarray],
         scaling: list[tuple[float, float]],
-        rates: list[float],
+        rates: list[float | None],
+        dts: list[np.ndarray],
     ) -> list[_SeriesState]:
         """Forecasting state at the end of each history."""
-        states = self._run_histories(inputs, rates)
+        states = self._run_histories(inputs, dts, rates)
         return [
             _SeriesState(
                 freq=s.freq,
@@ -532,32 +609,66 @@ class S4Forecaster(BaseEstimator):
                 rate=rate,
                 state=state,
                 tail=s.y[-self.context_length_ :].copy(),
+                tail_times=None if s.freq is not None else s.times[-self.context_length_ :],
             )
             for s, (loc, scale), rate, state in zip(series, scaling, rates, states)
         ]
 
-    def _check_rate(self, uid: Hashable, freq: Freq, name: str) -> float:
-        """Step of a series in training steps; only steps seen in training are supported yet."""
-        rate = step_size(freq) / self.train_step_
-        if not any(math.isclose(rate, known, rel_tol=1e-9) for known in self.rates_):
-            raise ValueError(
-                f"{name}: series {uid!r} has step {freq_name(freq)} ({rate:g} training steps), but "
-                f"the model was fitted on steps of {sorted(self.rates_)} training steps; "
-                f"forecasting at another sampling rate is not supported yet, so resample the series "
-                f"or pass freq="
-            )
-        return rate
+    def _check_rates(self, uids: list[Hashable], rates: list[float], name: str) -> None:
+        """Apply the aliasing policy to series sampled at `rates` training steps per step."""
+        for rate, members in _groups(rates).items():
+            if rate <= 1 or any(math.isclose(rate, known, rel_tol=1e-9) for known in self.rates_):
+                continue  # finer sampling never aliases; trained rates are what the model learned
+            fraction = self.backbone_.aliased_fraction(rate)
+            if fraction > _ALIAS_WARN:
+                others = f" (and {len(members) - 1} more series)" if len(members) > 1 else ""
+                self._rate_alarm(f"series {uids[members[0]]!r}{others}", rate, fraction, name)
 
-    def _series_states(self, series: list[SeriesData], name: str) -> list[_SeriesState]:
-        """Forecasting states after new histories (known series keep their fitted scaling)."""
-        scaling, rates, inputs = [], [], []
+    def _rate_alarm(self, who: str, rate: float, fraction: float, name: str) -> None:
+        """Warn (RateWarning) or, past the error threshold, raise for an aliasing rate."""
+        message = (
+            f"{name}: {who} is sampled at rate {rate:g} (one of its steps spans {rate:g} "
+            f"training steps), where {fraction:.0%} of the SSM energy the model resolves at rate 1 "
+            f"aliases; the coarsest rate within {_ALIAS_WARN:.0%} is max_rate(0.2) = "
+            f"{self.backbone_.max_rate(_ALIAS_WARN):g}. Give the series at a finer frequency, "
+            f"or fit a model at this one"
+        )
+        if fraction > _ALIAS_ERROR:
+            raise ValueError(message + f" (more than {_ALIAS_ERROR:.0%} aliased: refused)")
+        warnings.warn(message, RateWarning, stacklevel=5)
+
+    def _series_states(
+        self, series: list[SeriesData], name: str, rate: float | None = None
+    ) -> list[_SeriesState]:
+        """Forecasting states after new histories (known series keep their fitted scaling).
+
+        A regular series runs at `rate` when given, else at its step / the training step;
+        an irregular one at its own gaps.
+        """
+        scaling, rates, inputs, dts, checked = [], [], [], [], []
         for s in series:
-            rates.append(self._check_rate(s.uid, s.freq, name))
+            if s.freq is None:
+                if rate is not None:
+                    raise ValueError(
+                        f"{name}: series {s.uid!r} has irregular timestamps, whose Δ comes from "
+                        f"its gaps; rate= applies to regular series only, so leave it out"
+                    )
+                series_rate = None
+                dt = self._dt(s, None, self.train_step_)
+                # The typical gap stands for the sampling rate of an irregular series.
+                checked.append(float(np.median(dt[1:])) if len(dt) > 1 else 1.0)
+            else:
+                series_rate = step_size(s.freq) / self.train_step_ if rate is None else rate
+                checked.append(series_rate)
+                dt = self._dt(s, series_rate, self.train_step_)
+            rates.append(series_rate)
+            dts.append(dt)
             known = self.series_.get(s.uid)
             loc, scale = (known.loc, known.scale) if known else fit_scale(s.y, self.scaler)
             scaling.append((loc, scale))
             inputs.append(self.featurizer_.encode((s.y - loc) / scale, s.covariates, s.times))
-        return self._states(series, inputs, scaling, rates)
+        self._check_rates([s.uid for s in series], checked, name)
+        return self._states(series, inputs, scaling, rates, dts)
 
     # ------------------------------------------------------------------ predict
 
@@ -568,73 +679,138 @@ class S4Forecaster(BaseEstimator):
             step, column = np.argwhere(missing)[0]
             raise ValueError(
                 f"{source} lacks {self.futr_exog[column]!r} for series {uid!r} at {times[step]} "
-                f"({int(missing.any(axis=1).sum())} of {self.horizon} horizon steps incomplete); "
-                f"give every futr_exog column for all {self.horizon} steps after the forecast origin"
+                f"({int(missing.any(axis=1).sum())} of {len(times)} horizon steps incomplete); "
+                f"give every futr_exog column for all {len(times)} steps after the forecast origin"
             )
 
-    def _future_covariates(
-        self, uids: list[Hashable], states: list[_SeriesState], X_future: pd.DataFrame | None
-    ) -> list[np.ndarray]:
-        """Future-known covariates (H, n_futr) per series from X_future."""
-        futr = list(self.futr_exog)
-        if not futr:
-            if X_future is not None:
-                raise ValueError("X_future was given but the model has no futr_exog columns to read from it")
-            return [np.zeros((self.horizon, 0)) for _ in uids]
-        if X_future is None:
+    def _horizon_steps(self, uid: Hashable, st: _SeriesState, horizon: int | str | pd.Timedelta | None) -> int:
+        """Forecast steps of a regular series: `horizon` in its own steps, or a time span."""
+        if horizon is None:
+            # A trained rate forecasts the trained number of steps; another rate the same
+            # physical span as `horizon` training steps.
+            if any(math.isclose(st.rate, known, rel_tol=1e-9) for known in self.rates_):
+                return self.horizon
+            return max(1, round(self.horizon / st.rate))
+        if isinstance(horizon, (int, np.integer)) and not isinstance(horizon, bool):
+            if horizon < 1:
+                raise ValueError(f"horizon={horizon!r} must be a positive number of steps")
+            return int(horizon)
+        if self.time_kind_ != "datetime" or not isinstance(horizon, (str, pd.Timedelta, timedelta)):
             raise ValueError(
-                f"the model uses future-known covariates {futr}: pass X_future with columns "
-                f"{self.id_col!r}, {self.time_col!r} and {futr} for the {self.horizon} steps after "
-                f"the end of each series"
+                f"horizon={horizon!r} must be a positive integer (steps of each series) or, for "
+                f"datetime time, a time span such as '1D' or pd.Timedelta(hours=6)"
             )
-        frame = to_long(
-            X_future, covariates=futr, name="X_future", require_target=False, **self._columns()
-        )
-        groups = {uid: g.set_index(self.time_col)[futr] for uid, g in frame.groupby(self.id_col, sort=False)}
+        try:
+            span = pd.Timedelta(horizon).total_seconds()
+        except ValueError as err:
+            raise ValueError(f"horizon={horizon!r} is not a time span; pass e.g. '1D' or '6h'") from err
+        steps = span / step_size(st.freq)
+        if steps < 1 - 1e-9 or not math.isclose(steps, round(steps), rel_tol=1e-9):
+            raise ValueError(
+                f"horizon={horizon!r} is not a whole number of steps of series {uid!r} (step "
+                f"{freq_name(st.freq)}); pass a span that is a multiple of its step, or an integer"
+            )
+        return round(steps)
+
+    def _futures(
+        self,
+        uids: list[Hashable],
+        states: list[_SeriesState],
+        X_future: pd.DataFrame | None,
+        horizon: int | str | pd.Timedelta | None,
+    ) -> list[tuple[pd.Index, np.ndarray]]:
+        """Forecast times and future-known covariates (H_i, n_futr) of each series.
+
+        Regular series forecast `horizon` steps of their frequency; irregular ones at their
+        timestamps in X_future.
+        """
+        futr = list(self.futr_exog)
+        irregular = [uid for uid, st in zip(uids, states) if st.freq is None]
+        if irregular and horizon is not None:
+            raise ValueError(
+                f"horizon={horizon!r} does not apply to series {irregular[0]!r}, which has "
+                f"irregular timestamps; its forecast times are its rows in X_future"
+            )
+        if X_future is None and (futr or irregular):
+            needs = f"the future-known covariates {futr}" if futr else "its future timestamps"
+            raise ValueError(
+                f"pass X_future with columns {self.id_col!r}, {self.time_col!r}"
+                f"{f' and {futr}' if futr else ''} for the forecast steps after the end of each "
+                f"series: the model needs {needs}"
+                + (f" (series {irregular[0]!r} has irregular timestamps)" if irregular else "")
+            )
+        if X_future is not None and not futr and not irregular:
+            raise ValueError("X_future was given but the model has no futr_exog columns to read from it")
+        groups = {}
+        if X_future is not None:
+            frame = to_long(
+                X_future, covariates=futr, name="X_future", require_target=False, **self._columns()
+            )
+            groups = {uid: g.set_index(self.time_col)[futr] for uid, g in frame.groupby(self.id_col, sort=False)}
         out = []
         for uid, st in zip(uids, states):
-            times = future_times(st.last_time, st.freq, self.horizon)
             given = groups.get(uid)
-            values = (
-                given.reindex(times).to_numpy(float)
-                if given is not None
-                else np.full((self.horizon, len(futr)), np.nan)
-            )
-            self._check_future(uid, values, times, "X_future")
-            out.append(values)
+            if st.freq is None:
+                if given is None or not (given.index > st.last_time).all():
+                    raise ValueError(
+                        f"X_future: series {uid!r} has irregular timestamps, so its forecast times "
+                        f"are its X_future rows, which must exist and all lie after its last "
+                        f"observation at {st.last_time}"
+                    )
+                times, values = given.index, given.to_numpy(float)
+            else:
+                times = future_times(st.last_time, st.freq, self._horizon_steps(uid, st, horizon))
+                values = (
+                    given.reindex(times).to_numpy(float)
+                    if given is not None
+                    else np.full((len(times), len(futr)), np.nan)
+                )
+            if futr:
+                self._check_future(uid, values, times, "X_future")
+            out.append((times, values))
         return out
 
     def _forecast(
         self,
         uids: list[Hashable],
         states: list[_SeriesState],
-        futures: list[np.ndarray],
+        futures: list[tuple[pd.Index, np.ndarray]],
         num_samples: int | None,
     ) -> pd.DataFrame:
-        """Forecast frame for the `horizon` steps after each state, given future-known covariates."""
-        horizon, n_hist = self.horizon, len(self.hist_exog)
-        inputs, times = [], []
-        for st, futr in zip(states, futures):
-            future = future_times(st.last_time, st.freq, horizon)
+        """Forecast frame at the given future times of each state, with future-known covariates."""
+        n_hist = len(self.hist_exog)
+        lengths = [len(times) for times, _ in futures]
+        width = max(lengths)
+        # Series with shorter horizons are padded at the end: the recurrence is causal, so
+        # padding never changes the steps before it, and those outputs are dropped.
+        x = np.zeros((len(states), width, self.featurizer_.n_channels), dtype=np.float32)  # (S, H, C)
+        dt = np.ones((len(states), width), dtype=np.float32)  # (S, H)
+        for i, (st, (times, futr)) in enumerate(zip(states, futures)):
             # Forecast positions: y and past-only covariates unknown (NaN -> hidden).
-            covariates = np.concatenate([futr, np.full((horizon, n_hist), np.nan)], axis=1)
-            inputs.append(self.featurizer_.encode(np.full(horizon, np.nan), covariates, future))
-            times.append(future)
-        raw, _ = self._run_steps(
-            [st.state for st in states], np.stack(inputs), [st.rate for st in states]
-        )  # (S, H, n_out)
-        loc = np.array([st.loc for st in states])[:, None]  # (S, 1)
-        scale = np.array([st.scale for st in states])[:, None]
+            covariates = np.concatenate([futr, np.full((len(times), n_hist), np.nan)], axis=1)
+            x[i, : len(times)] = self.featurizer_.encode(np.full(len(times), np.nan), covariates, times)
+            if st.freq is None:
+                gaps = time_gaps(pd.Index([st.last_time]).append(pd.Index(times)))
+                dt[i, : len(times)] = gaps / self.train_step_
+            else:
+                dt[i] = st.rate
+        raw, _ = self._run_steps([st.state for st in states], x, dt)  # (S, H, n_out)
+        raw = np.concatenate([raw[i, :n] for i, n in enumerate(lengths)])  # (sum H_i, n_out)
+        loc = np.repeat([st.loc for st in states], lengths)  # (sum H_i,)
+        scale = np.repeat([st.scale for st in states], lengths)
         frame = pd.DataFrame(
-            {self.id_col: pd.Index(uids).repeat(horizon), self.time_col: times[0].append(times[1:])}
+            {
+                self.id_col: pd.Index(uids).repeat(lengths),
+                self.time_col: futures[0][0].append([times for times, _ in futures[1:]]),
+            }
         )
         if num_samples is not None:
             return self._samples(frame, raw, loc, scale, num_samples)
-        frame[self._pred_col] = (self.head_.point(raw) * scale + loc).ravel()
-        quantiles = self.head_.quantile(raw, list(self.quantiles))  # (S, H, Q)
-        quantiles = quantiles * scale[..., None] + loc[..., None]
+        frame[self._pred_col] = self.head_.point(raw) * scale + loc
+        quantiles = self.head_.quantile(raw, list(self.quantiles))  # (sum H_i, Q)
+        quantiles = quantiles * scale[:, None] + loc[:, None]
         for k, column in enumerate(self._quantile_cols.values()):
-            frame[column] = quantiles[..., k].ravel()
+            frame[column] = quantiles[:, k]
         return frame
 
     def _samples(
@@ -645,7 +821,7 @@ class S4Forecaster(BaseEstimator):
             raise ValueError("num_samples needs distribution='student_t'; the quantile head has no density")
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"num_samples={n!r} must be a positive integer")
-        draws = self.head_.sample(raw, n, check_random_state(self.random_state)) * scale + loc  # (n, S, H)
+        draws = self.head_.sample(raw, n, check_random_state(self.random_state)) * scale + loc  # (n, sum H_i)
         out = frame.loc[np.tile(np.arange(len(frame)), n)].reset_index(drop=True)
         out.insert(2, "sample", np.repeat(np.arange(n), len(frame)))
         out[self.target_col] = draws.reshape(n, -1).ravel()
@@ -664,20 +840,41 @@ class S4Forecaster(BaseEstimator):
         df: pd.DataFrame | pd.Series | None = None,
         X_future: pd.DataFrame | None = None,
         num_samples: int | None = None,
+        horizon: int | str | pd.Timedelta | None = None,
+        rate: float | None = None,
     ) -> pd.DataFrame:
-        """Forecast `horizon` steps after the training data, or after the histories in `df`.
+        """Forecast after the training data, or after the histories in `df`, at each series' frequency.
 
-        `df` may hold series never seen in training. `X_future` gives the futr_exog columns for
-        the horizon. With `num_samples`, returns sample paths (column "sample") instead of
+        `df` may hold series never seen in training, also at another frequency than in
+        training (zero-shot: Δ rescaled by rate = its step / the training step; see the class
+        docstring for the aliasing policy). `horizon`: steps of each series' frequency, or a
+        time span such as '1D'; default `self.horizon` for series at a trained rate, else the
+        same physical span as `self.horizon` training steps. `rate`: Δ multiplier for the
+        regular series in `df`, overriding the one from their step. Irregular series forecast
+        at their timestamps in `X_future`. `X_future` also gives the futr_exog columns for the
+        forecast steps. With `num_samples`, returns sample paths (column "sample") instead of
         point and quantile columns (Student-t head; steps are drawn independently).
         """
         check_is_fitted(self)
+        if rate is not None and (
+            not isinstance(rate, (int, float, np.integer, np.floating))
+            or isinstance(rate, bool)
+            or not math.isfinite(rate)
+            or rate <= 0
+        ):
+            raise ValueError(f"rate={rate!r} must be a positive number (data step / training step)")
         if df is None:
+            if rate is not None:
+                raise ValueError(
+                    "rate= re-reads a history at another step size, so it needs df= (the history); "
+                    "the stored states were computed at the series' own rates"
+                )
             uids, states = list(self.series_), list(self.series_.values())
         else:
             _, series = self._series(df, "df", kind=self.time_kind_)
-            uids, states = [s.uid for s in series], self._series_states(series, "df")
-        futures = self._future_covariates(uids, states, X_future)
+            uids = [s.uid for s in series]
+            states = self._series_states(series, "df", None if rate is None else float(rate))
+        futures = self._futures(uids, states, X_future, horizon)
         return self._forecast(uids, states, futures, num_samples)
 
     def update(self, new_observations: pd.DataFrame | pd.Series) -> S4Forecaster:
@@ -703,20 +900,28 @@ class S4Forecaster(BaseEstimator):
                     f"new_observations: series {uid!r} has a row at {first}, not after its last "
                     f"known time {st.last_time}; pass only newer observations"
                 )
-            (s,) = split_series(
-                group,
-                freq=st.freq,
-                start=future_times(st.last_time, st.freq, 1)[0],
-                covariates=self._covariates,
-                **self._columns(),
-            )
+            if st.freq is None:
+                (s,) = split_series(group, time_grid="irregular", covariates=self._covariates, **self._columns())
+                # Each new step advances by its gap, the first by the gap after the old end.
+                dt = time_gaps(pd.Index([st.last_time]).append(s.times)) / self.train_step_
+            else:
+                (s,) = split_series(
+                    group,
+                    freq=st.freq,
+                    start=future_times(st.last_time, st.freq, 1)[0],
+                    covariates=self._covariates,
+                    **self._columns(),
+                )
+                dt = np.full(len(s.times), st.rate)
             x = self.featurizer_.encode((s.y - st.loc) / st.scale, s.covariates, s.times)
-            updated[uid] = (s, x)
-        for uid, (s, x) in updated.items():
+            updated[uid] = (s, x, dt.astype(np.float32))
+        for uid, (s, x, dt) in updated.items():
             st = self.series_[uid]
-            _, (st.state,) = self._run_steps([st.state], x[None], [st.rate])
+            _, (st.state,) = self._run_steps([st.state], x[None], dt[None])
             st.last_time = s.times[-1]
             st.tail = np.concatenate([st.tail, s.y])[-self.context_length_ :]
+            if st.tail_times is not None:
+                st.tail_times = st.tail_times.append(s.times)[-self.context_length_ :]
         return self
 
     # ------------------------------------------------------------------ evaluation
@@ -729,8 +934,8 @@ class S4Forecaster(BaseEstimator):
         futures = []
         for s, cut in zip(series, cuts):
             ahead = slice(cut + 1, cut + 1 + horizon)
-            futures.append(s.covariates[ahead, :n_futr])
-            self._check_future(s.uid, futures[-1], s.times[ahead], "df")
+            futures.append((s.times[ahead], s.covariates[ahead, :n_futr]))
+            self._check_future(s.uid, futures[-1][1], s.times[ahead], "df")
         forecast = self._forecast([s.uid for s in series], states, futures, None)
         forecast.insert(2, "cutoff", pd.Index([s.times[c] for s, c in zip(series, cuts)]).repeat(horizon))
         truth = [s.y[cut + 1 : cut + 1 + horizon] for s, cut in zip(series, cuts)]
@@ -769,12 +974,14 @@ class S4Forecaster(BaseEstimator):
             self.featurizer_.encode((s.y - st.loc) / st.scale, s.covariates, s.times)
             for s, st in zip(series, states)
         ]
+        dts = [self._dt(s, st.rate, self.train_step_) for s, st in zip(series, states)]
         all_series, all_cuts, all_states = [], [], []
         for k in range(n_windows):
             cuts = [cut + step * k for cut in first_cuts]
             if k:
                 x = np.stack([x_s[cut - step + 1 : cut + 1] for x_s, cut in zip(inputs, cuts)])
-                _, advanced = self._run_steps([st.state for st in states], x, [st.rate for st in states])
+                dt = np.stack([dt_s[cut - step + 1 : cut + 1] for dt_s, cut in zip(dts, cuts)])
+                _, advanced = self._run_steps([st.state for st in states], x, dt)
                 states = [
                     dataclasses.replace(st, state=state, last_time=s.times[cut])
                     for st, state, s, cut in zip(states, advanced, series, cuts)
@@ -873,6 +1080,8 @@ class S4Forecaster(BaseEstimator):
     def _tail_times(self, st: _SeriesState) -> pd.Index:
         """Timestamps of a stored history tail, which ends at `st.last_time`."""
         n = len(st.tail)
+        if st.freq is None:
+            return st.tail_times
         if isinstance(st.freq, int):
             return pd.Index(st.last_time - st.freq * np.arange(n - 1, -1, -1))
         return pd.date_range(end=st.last_time, periods=n, freq=st.freq)
@@ -886,15 +1095,16 @@ class S4Forecaster(BaseEstimator):
         path.mkdir(parents=True, exist_ok=True)
         params = {key: _jsonable(key, value) for key, value in self.get_params().items()}
         series = []
+        integer = self.time_kind_ == "integer"
         for uid, st in self.series_.items():
             if not isinstance(uid, (str, int, np.integer)):
                 raise TypeError(f"series id {uid!r} must be a str or int to save the model as JSON")
             series.append(
                 {
                     "id": uid if isinstance(uid, str) else int(uid),
-                    "freq": st.freq if isinstance(st.freq, int) else st.freq.freqstr,
-                    "last_time": int(st.last_time) if isinstance(st.freq, int) else st.last_time.value,
-                    "tz": None if isinstance(st.freq, int) or st.last_time.tz is None else str(st.last_time.tz),
+                    "freq": st.freq if st.freq is None or integer else st.freq.freqstr,
+                    "last_time": int(st.last_time) if integer else st.last_time.value,
+                    "tz": None if integer or st.last_time.tz is None else str(st.last_time.tz),
                     "loc": st.loc,
                     "scale": st.scale,
                     "rate": st.rate,
@@ -924,6 +1134,13 @@ class S4Forecaster(BaseEstimator):
             "backbone": self.backbone_.state_dict(),
             "states": [st.state for st in self.series_.values()],
             "tails": [torch.from_numpy(st.tail) for st in self.series_.values()],
+            # Irregular series keep their tail's timestamps (int, or UTC nanoseconds); others none.
+            "tail_times": [
+                torch.zeros(0, dtype=torch.int64)
+                if st.tail_times is None
+                else torch.from_numpy(np.asarray(st.tail_times.asi8 if not integer else st.tail_times, dtype=np.int64))
+                for st in self.series_.values()
+            ],
         }
         torch.save(tensors, path / _WEIGHTS_FILE)
 
@@ -955,16 +1172,24 @@ class S4Forecaster(BaseEstimator):
         est.backbone_.load_state_dict(tensors["backbone"])
         est.backbone_.eval()
         est.series_ = {}
-        for meta, state, tail in zip(config["series"], tensors["states"], tensors["tails"]):
+        # Models saved before irregular timestamps existed have no tail times.
+        all_tail_times = tensors.get("tail_times", [torch.zeros(0, dtype=torch.int64)] * len(config["series"]))
+        for meta, state, tail, tail_times in zip(
+            config["series"], tensors["states"], tensors["tails"], all_tail_times
+        ):
+            freq = meta["freq"] if meta["freq"] is None else parse_freq(meta["freq"], est.time_kind_)
+            times = None if meta["freq"] is not None else pd.Index(tail_times.numpy())
             if est.time_kind_ == "integer":
-                freq, last = meta["freq"], meta["last_time"]
+                last = meta["last_time"]
             else:
-                freq = parse_freq(meta["freq"], "datetime")
                 last = pd.Timestamp(meta["last_time"], tz="UTC")
                 last = last.tz_convert(meta["tz"]) if meta["tz"] else last.tz_localize(None)
+                if times is not None:
+                    times = pd.DatetimeIndex(times.to_numpy().astype("datetime64[ns]"), tz="UTC")
+                    times = times.tz_convert(meta["tz"]) if meta["tz"] else times.tz_localize(None)
             est.series_[meta["id"]] = _SeriesState(
                 freq=freq, last_time=last, loc=meta["loc"], scale=meta["scale"],
-                rate=meta["rate"], state=state, tail=tail.numpy(),
+                rate=meta["rate"], state=state, tail=tail.numpy(), tail_times=times,
             )
         return est
 

@@ -13,14 +13,23 @@ __all__ = ["ForecastingModule", "run_backbone"]
 
 
 def run_backbone(
-    backbone: nn.Module, x: Tensor, dt: Tensor, valid: Tensor | None = None, return_state: bool = False
+    backbone: nn.Module,
+    x: Tensor,
+    dt: Tensor,
+    valid: Tensor | None = None,
+    return_state: bool = False,
+    scan: bool = False,
 ):
-    """Backbone over x (B, L, C) with per-step Δ multipliers dt (B, L) and valid steps (B, L)."""
+    """Backbone over x (B, L, C) with per-step Δ multipliers dt (B, L) and valid steps (B, L).
+
+    `scan=True` takes the per-step-Δ path even when Δ is constant (irregular series whose
+    gaps happen to be equal run exactly as any other irregular series).
+    """
     rate = dt[:, 0]  # (B,)
     # Δ constant along time is a rate, which every mode supports; one shared rate needs one
     # kernel for the batch, per-row rates one kernel per row. Per-step Δ (irregular grids)
     # takes the scan path.
-    if not torch.all(dt == rate[:, None]):
+    if scan or not torch.all(dt == rate[:, None]):
         timing = {"dt": dt}
     elif torch.all(rate == rate[0]):
         timing = {"rate": float(rate[0])}

@@ -9,6 +9,7 @@ from s4ts.data.frames import (
     parse_freq,
     split_series,
     step_size,
+    time_gaps,
     to_long,
 )
 
@@ -70,11 +71,32 @@ def test_split_series_rejects_off_grid_timestamp():
         split_series(to_long(df), freq=pd.tseries.frequencies.to_offset("h"), **COLUMNS)
 
 
+def test_time_grid_keeps_irregular_timestamps():
+    df = long_frame(n=6)
+    df.loc[1, "ds"] = df.loc[1, "ds"] + pd.Timedelta("10min")  # jitter in series a
+    df = df.drop(index=[9])  # a missing hour in series b: still a regular grid
+    a, b = split_series(to_long(df, covariates=["x"]), time_grid="auto", covariates=["x"], **COLUMNS)
+    assert a.freq is None and len(a.times) == 6 and a.times[1] == pd.Timestamp("2021-01-01 01:10")
+    assert a.covariates.shape == (6, 1) and a.y.tolist() == list(range(6))
+    assert b.freq == pd.tseries.frequencies.to_offset("h") and np.isnan(b.y[3])
+    np.testing.assert_allclose(time_gaps(a.times), [4200, 3000, 3600, 3600, 3600])
+    # freq= fixes the grid under "auto"; "irregular" keeps every series' own timestamps.
+    with pytest.raises(ValueError, match="or use time_grid='irregular'"):
+        split_series(to_long(df), time_grid="auto", freq=parse_freq("h", "datetime"), **COLUMNS)
+    _, b = split_series(to_long(df), time_grid="irregular", **COLUMNS)
+    assert b.freq is None and len(b.times) == 5
+    with pytest.raises(ValueError, match="time_grid='grid' must be one of"):
+        split_series(to_long(df), time_grid="grid", **COLUMNS)
+
+
 def test_integer_time_steps():
     df = pd.DataFrame({"unique_id": 1, "ds": [10, 12, 16], "y": [1.0, 2.0, 3.0]})
     (s,) = split_series(to_long(df), **COLUMNS)
     assert s.freq == 2 and s.times.tolist() == [10, 12, 14, 16] and np.isnan(s.y[2])
     assert future_times(16, 2, 3).tolist() == [18, 20, 22]
+    assert time_gaps(pd.Index([10, 12, 17])).tolist() == [2.0, 5.0]
+    (s,) = split_series(to_long(df.assign(ds=[10, 12, 17])), time_grid="auto", **COLUMNS)
+    assert s.freq is None and s.times.tolist() == [10, 12, 17]
 
 
 def test_step_size_is_physical_time():

@@ -73,3 +73,13 @@ def test_window_dataset_pads_and_hides_forecast_inputs():
     assert item["dt"].tolist() == [1.0] * 7
     last = data[1]
     assert last["loss_mask"].tolist()[-1] is False  # the missing last value is not a target
+
+
+def test_window_dataset_carries_per_step_gaps():
+    feat, s = featurizer_and_series()
+    x = feat.encode(s.y, s.covariates, s.times)
+    gaps = np.arange(1.0, 11.0, dtype=np.float32)  # (T,) Δ multiplier of each step
+    data = WindowDataset([x], [s.y.astype(np.float32)], [gaps], np.array([[0, 5], [0, 10]]),
+                         context_length=4, horizon=3, hidden_channels=feat.hidden_channels)
+    assert data[0]["dt"].tolist() == [1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 5.0]  # padding: 1
+    assert data[1]["dt"].tolist() == [4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
