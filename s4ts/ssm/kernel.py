@@ -17,7 +17,7 @@ from torch import nn
 
 from s4ts.ssm import discretize, hippo
 from s4ts.ssm.cauchy import cauchy
-from s4ts.ssm.vandermonde import vandermonde
+from s4ts.ssm.vandermonde import block_powers, vandermonde
 
 DIAG_INITS = ("diag-lin", "diag-inv", "diag-legs", "legs")
 DPLR_INITS = ("legs", "legt", "fout")
@@ -63,6 +63,11 @@ class _SSMBase(nn.Module):
     @property
     def Lambda(self) -> torch.Tensor:
         return torch.complex(-torch.exp(self.log_neg_real), self.imag)  # (H N/2)
+
+    def _zeros(self, *shape: int) -> torch.Tensor:
+        """Complex zeros matching the parameters' precision and device."""
+        dtype = torch.complex128 if self.log_dt.dtype == torch.float64 else torch.complex64
+        return torch.zeros(*shape, dtype=dtype, device=self.log_dt.device)
 
     def dt(self, rate: Rate = 1.0) -> torch.Tensor:
         """Step Δ * rate: (H) for a scalar rate, (B, H) for a per-row rate."""
@@ -153,8 +158,7 @@ class DiagKernel(_SSMBase):
     def default_state(self, batch: int) -> torch.Tensor:
         """Zero state (B, H, N/2), complex, on the parameters' device."""
         H, N2 = self.log_neg_real.shape
-        dtype = torch.complex128 if self.log_dt.dtype == torch.float64 else torch.complex64
-        return torch.zeros(batch, H, N2, dtype=dtype, device=self.log_dt.device)
+        return self._zeros(batch, H, N2)
 
     def modes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Continuous eigenvalues (H, N/2), their output weights C_c B (C, H, N/2), and Δ (H)."""
@@ -171,12 +175,9 @@ class DiagKernel(_SSMBase):
 def power_sum(u: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Σ_l u[b,h,l] exp(x[h,n] l): u (B, H, L) real, x (H, N) -> (B, H, N), blocked as in vandermonde."""
     B, H, L = u.shape
-    T = 1 << max(0, math.ceil(math.log2(L) / 2))
-    nb = -(-L // T)
+    fine, coarse = block_powers(x, L)  # (H N T), (H nb N)
+    nb, T = coarse.shape[1], fine.shape[2]
     u = torch.nn.functional.pad(u, (0, nb * T - L)).reshape(B, H, nb, T).to(x.dtype)
-    t = torch.arange(T, dtype=x.real.dtype, device=x.device)
-    fine = torch.exp(x[:, :, None] * t)  # (H N T)
-    coarse = torch.exp(x[:, None, :] * (torch.arange(nb, device=x.device) * T)[:, None])  # (H nb N)
     inner = torch.einsum("bhjt,hnt->bhjn", u, fine)  # (B H nb N)
     return (inner * coarse).sum(2)
 
@@ -259,9 +260,7 @@ class DPLRKernel(_SSMBase):
 
     def default_state(self, batch: int) -> torch.Tensor:
         """Zero state (B, H, N) on the full basis."""
-        H = self.log_dt.shape[0]
-        dtype = torch.complex128 if self.log_dt.dtype == torch.float64 else torch.complex64
-        return torch.zeros(batch, H, self.d_state, dtype=dtype, device=self.log_dt.device)
+        return self._zeros(batch, self.log_dt.shape[0], self.d_state)
 
     def final_state(self, u: torch.Tensor, rate: float = 1.0, block: int = 64) -> torch.Tensor:
         """State after reading u (B, H, L) from zero: blocks of `block` steps, one matmul each."""

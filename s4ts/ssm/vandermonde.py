@@ -23,15 +23,24 @@ def vandermonde(v: torch.Tensor, x: torch.Tensor, L: int, backend: str | None = 
     return _vandermonde_blocked(v, x, L)
 
 
-def _vandermonde_blocked(v: torch.Tensor, x: torch.Tensor, L: int) -> torch.Tensor:
-    H, C, N = v.shape
-    T = 1 << max(0, math.ceil(math.log2(max(1, L)) / 2))  # block length, about sqrt(L)
-    nb = -(-L // T)  # number of blocks
+def block_powers(x: torch.Tensor, L: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """exp(x l) for l = b T + t as two factors: fine (H, N, T) = exp(x t), coarse (H, nb, N) = exp(x b T).
+
+    T is a power of two about sqrt(L) and nb = ceil(L / T), so both factors are
+    O(H N sqrt L) while their products cover every l < nb T.
+    """
+    T = 1 << max(0, math.ceil(math.log2(max(1, L)) / 2))
+    nb = -(-L // T)
     real = x.real.dtype
     t = torch.arange(T, dtype=real, device=x.device)  # (T)
     starts = torch.arange(nb, dtype=real, device=x.device) * T  # (nb)
-    fine = torch.exp(x[:, :, None] * t)  # (H N T)
-    coarse = torch.exp(x[:, None, :] * starts[:, None])  # (H nb N)
+    return torch.exp(x[:, :, None] * t), torch.exp(x[:, None, :] * starts[:, None])
+
+
+def _vandermonde_blocked(v: torch.Tensor, x: torch.Tensor, L: int) -> torch.Tensor:
+    H, C, N = v.shape
+    fine, coarse = block_powers(x, L)  # (H N T), (H nb N)
+    nb, T = coarse.shape[1], fine.shape[2]
     left = (v[:, :, None, :] * coarse[:, None]).reshape(H, C * nb, N)  # (H C*nb N)
     left = torch.cat([left.real, -left.imag], dim=-1)  # (H C*nb 2N)
     fine = torch.cat([fine.real, fine.imag], dim=-2)  # (H 2N T)
