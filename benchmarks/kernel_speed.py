@@ -76,8 +76,8 @@ def peak_memory(kind: str, L: int, device: str) -> float:
         torch.cuda.synchronize()
         return float(torch.cuda.max_memory_allocated() - base)
     code = (
-        "import sys; sys.path.insert(0, %r); import kernel_speed as ks; "
-        "print(ks._cpu_peak_in_this_process(%r, %d))" % (os.path.dirname(__file__), kind, L)
+        f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import kernel_speed as ks; "
+        f"print(ks._cpu_peak_in_this_process({kind!r}, {L:d}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])

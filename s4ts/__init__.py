@@ -12,7 +12,7 @@ _LAZY = {
     "S4Forecaster": "s4ts.forecasting",
     "S4Classifier": "s4ts.classification",
 }
-__all__ = ["S4Forecaster", "S4Classifier", "__version__"]
+__all__ = ["S4Classifier", "S4Forecaster", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

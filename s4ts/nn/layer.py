@@ -82,7 +82,7 @@ class S4Layer(nn.Module):
 
     def _scan(self, u: torch.Tensor, dt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(self.kernel, DiagKernel):
-            raise ValueError(
+            raise ValueError(  # noqa: TRY004 - a wrong setting (mode), not a wrong argument type
                 "per-step dt (irregular time grids) needs mode='diag' (S4D): the DPLR "
                 "kernel has no per-step discretisation"
             )
