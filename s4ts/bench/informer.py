@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import json
 import logging
 import os
@@ -10,7 +12,8 @@ import platform
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -18,9 +21,19 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.preprocessing import StandardScaler
+from torch import nn
 
 from s4ts.bench.baselines import DLinear
-from s4ts.bench.models import NORMS, S4Informer, TrainConfig, Windows, evaluate, fit, fit_s4
+from s4ts.bench.models import (
+    NORMS,
+    Ensemble,
+    S4Informer,
+    TrainConfig,
+    Windows,
+    evaluate,
+    fit,
+    fit_s4,
+)
 from s4ts.datasets import DATASETS, get_dataset, load_informer
 from s4ts.datasets.informer import InformerDataset
 
@@ -81,6 +94,18 @@ def load_splits(
     return [scaled[start:end] for start, end in borders], columns
 
 
+def split_loader(
+    name: str, features: str, data_dir: str | os.PathLike | None = None,
+) -> Callable[[int], list[np.ndarray]]:
+    """`load(seq_len)` -> the arrays of `load_splits`, read once per context length."""
+
+    @functools.cache
+    def load(seq_len: int) -> list[np.ndarray]:
+        return load_splits(name, features, seq_len, data_dir=data_dir)[0]
+
+    return load
+
+
 def load_published() -> pd.DataFrame:
     """The published MSE/MAE values (S4 paper, Informer paper) shipped with s4ts."""
     with resources.files("s4ts.bench").joinpath("published.csv").open() as f:
@@ -114,29 +139,126 @@ class S4Config:
     ssm_lr: float = 1e-3
 
 
-def run_cell(
-    splits: list[np.ndarray], dataset: str, features: str, seq_len: int, horizon: int,
-    model_config: S4Config, train_config: TrainConfig, baseline_config: TrainConfig | None,
-) -> dict:
-    """Train and test our model (and the linear baseline, unless its config is None)."""
-    train, val, test = (Windows(s, seq_len, horizon) for s in splits)
-    record: dict = {"dataset": dataset, "features": features, "horizon": horizon,
-                    "seq_len": seq_len, "test_windows": test.count}
+def _converter(default: object):
+    """Parse a command-line value into the type of a config field's default."""
+    if isinstance(default, bool):
+        return lambda text: {"true": True, "false": False}[text.lower()]
+    return type(default) if default is not None else int
+
+
+# Settings `--search` may vary: the context length and every model and training field but seed.
+SEARCHABLE = {
+    "seq_len": int,
+    **{f.name: _converter(f.default) for f in fields(S4Config)},
+    **{f.name: _converter(f.default) for f in fields(TrainConfig) if f.name != "seed"},
+}
+
+
+def parse_search(items: list[str] | None) -> dict[str, list]:
+    """`["seq_len=96,336", "dropout=0.1,0.3"]` -> `{"seq_len": [96, 336], "dropout": [0.1, 0.3]}`."""
+    grid: dict[str, list] = {}
+    for item in items or []:
+        key, sep, values = item.partition("=")
+        if not sep or not values or key not in SEARCHABLE:
+            raise ValueError(
+                f"--search takes KEY=V1,V2,... with KEY one of {sorted(SEARCHABLE)}; got {item!r}."
+            )
+        try:
+            grid[key] = [SEARCHABLE[key](v) for v in values.split(",")]
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"--search {item!r}: cannot read a value of {key} ({err}).") from err
+    return grid
+
+
+def candidates(grid: dict[str, list]) -> list[dict]:
+    """Every combination of the grid's values (one empty dict when there is nothing to search)."""
+    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+
+
+@dataclass
+class Trial:
+    """One trained configuration and its score on every validation window."""
+
+    overrides: dict
+    seq_len: int
+    model: nn.Module
+    val_mse: float
+    info: dict
+
+
+def _train_s4(load: Callable[[int], list[np.ndarray]], seq_len: int, horizon: int,
+              model_config: S4Config, train_config: TrainConfig, overrides: dict) -> Trial:
+    """Train our model with `overrides` applied to the configs; score it on validation."""
+    seq_len = overrides.get("seq_len", seq_len)
+    model_config = replace(model_config, **{k: v for k, v in overrides.items()
+                                            if k in S4Config.__dataclass_fields__})
+    train_config = replace(train_config, **{k: v for k, v in overrides.items()
+                                            if k in TrainConfig.__dataclass_fields__})
+    train, val, _ = (Windows(s, seq_len, horizon) for s in load(seq_len))
     torch.manual_seed(train_config.seed)
-    model = S4Informer(splits[0].shape[1], horizon, **asdict(model_config))
+    model = S4Informer(train.data.shape[1], horizon, **asdict(model_config))
+    info = fit_s4(model, train, val, train_config)
+    val_mse, _ = evaluate(model, val)
+    return Trial(overrides, seq_len, model, val_mse, info)
+
+
+def _train_linear(load: Callable[[int], list[np.ndarray]], seq_len: int, horizon: int,
+                  config: TrainConfig) -> Trial:
+    """Train the linear baseline at one context length; score it on validation."""
+    train, val, _ = (Windows(s, seq_len, horizon) for s in load(seq_len))
+    torch.manual_seed(config.seed)
+    model = DLinear(seq_len, horizon)
+    info = fit(model, train, val, config)
+    val_mse, _ = evaluate(model, val)
+    return Trial({"seq_len": seq_len}, seq_len, model, val_mse, info)
+
+
+def run_cell(
+    load: Callable[[int], list[np.ndarray]], dataset: str, features: str, seq_len: int,
+    horizon: int, model_config: S4Config, train_config: TrainConfig,
+    baseline_config: TrainConfig | None, search: dict[str, list] | None = None,
+    ensemble: int = 1,
+) -> dict:
+    """Train and test our model (and the linear baseline, unless its config is None).
+
+    `load(seq_len)` gives the train/validation/test arrays. Every configuration of `search`
+    is trained once and scored on all validation windows; the best one is retrained with
+    `ensemble - 1` more seeds and the mean forecast is tested. Test data never take part in a
+    choice. The baseline gets the same choice of context length (the `seq_len` values of
+    `search`), so a longer context does not favour our model alone.
+    """
+    search = search or {}
+    record: dict = {"dataset": dataset, "features": features, "horizon": horizon}
     # CPU seconds next to wall seconds: on a shared machine the wall time overstates the cost.
     wall, cpu = time.perf_counter(), time.process_time()
-    info = fit_s4(model, train, val, train_config)
+    trials = [_train_s4(load, seq_len, horizon, model_config, train_config, overrides)
+              for overrides in candidates(search)]
+    best = min(trials, key=lambda t: t.val_mse)
+    members = [best.model] + [
+        _train_s4(load, seq_len, horizon, model_config,
+                  replace(train_config, seed=train_config.seed + k), best.overrides).model
+        for k in range(1, ensemble)
+    ]
+    model = Ensemble(members) if ensemble > 1 else best.model
+    test = Windows(load(best.seq_len)[2], best.seq_len, horizon)
+    record["seq_len"], record["test_windows"] = best.seq_len, test.count
     record["ours_mse"], record["ours_mae"] = evaluate(model, test)
+    record["ours_val_mse"] = evaluate(model, Windows(load(best.seq_len)[1], best.seq_len,
+                                                      horizon))[0]
     record["ours_seconds"] = time.perf_counter() - wall
     record["ours_cpu_seconds"] = time.process_time() - cpu
-    record["ours_epochs"], record["ours_best_epoch"] = info["epochs_run"], info["best_epoch"]
+    record["ours_epochs"], record["ours_best_epoch"] = best.info["epochs_run"], best.info["best_epoch"]
+    record["selected"] = best.overrides
+    record["ensemble"] = ensemble
+    if len(trials) > 1:
+        record["search"] = [{**t.overrides, "val_mse": t.val_mse} for t in trials]
     if baseline_config is not None:
-        torch.manual_seed(baseline_config.seed)
-        linear = DLinear(seq_len, horizon)
         wall = time.perf_counter()
-        fit(linear, train, val, baseline_config)
-        record["linear_mse"], record["linear_mae"] = evaluate(linear, test)
+        linear = min((_train_linear(load, n, horizon, baseline_config)
+                      for n in search.get("seq_len", [seq_len])), key=lambda t: t.val_mse)
+        test = Windows(load(linear.seq_len)[2], linear.seq_len, horizon)
+        record["linear_mse"], record["linear_mae"] = evaluate(linear.model, test)
+        record["linear_seq_len"] = linear.seq_len
         record["linear_seconds"] = time.perf_counter() - wall
     published = load_published()
     for model_name, key in (("S4", "s4_paper"), ("Informer", "informer")):
@@ -200,6 +322,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="epochs of the linear baseline, each over all training windows "
                              "(it is cheap, so it gets its full budget)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument(
+        "--search", nargs="+", metavar="KEY=V1,V2",
+        help="per horizon, train every combination (e.g. seq_len=96,336,720 dropout=0.1,0.3) "
+             "and keep the one with the lowest validation MSE; seq_len also applies to the "
+             f"baseline. Keys: {', '.join(SEARCHABLE)}",
+    )
+    parser.add_argument("--ensemble", type=int, default=1,
+                        help="average the forecasts of this many seeds of the chosen model")
     group = parser.add_argument_group("S4 model")
     group.add_argument("--d-model", type=int, default=s4.d_model)
     group.add_argument("--n-layers", type=int, default=s4.n_layers)
@@ -245,6 +375,9 @@ def run(args: argparse.Namespace) -> int:
     baseline_config = None if args.no_baseline else replace(
         train_config, epochs=args.baseline_epochs, max_train_windows=None
     )
+    search = parse_search(args.search)
+    if args.ensemble < 1:
+        raise ValueError(f"--ensemble must be at least 1, got {args.ensemble}.")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     records = []
@@ -262,10 +395,10 @@ def run(args: argparse.Namespace) -> int:
             )
         for features in args.features:
             cells = []
+            load = split_loader(name, features, args.data_dir)
             for seq_len, horizon in zip(seq_lens, horizons):
-                splits, _ = load_splits(name, features, seq_len, data_dir=args.data_dir)
-                cells.append(run_cell(splits, name, features, seq_len, horizon, model_config,
-                                      train_config, baseline_config))
+                cells.append(run_cell(load, name, features, seq_len, horizon, model_config,
+                                      train_config, baseline_config, search, args.ensemble))
             stem = out / f"informer_{name}_{features}"
             pd.DataFrame(cells).to_csv(stem.with_suffix(".csv"), index=False)
             stem.with_suffix(".md").write_text(markdown_table(cells) + "\n")
@@ -276,6 +409,7 @@ def run(args: argparse.Namespace) -> int:
         f"Command: `{command}`", f"Machine: {machine_summary()}",
         f"S4 model: {asdict(model_config)}", f"Training: {asdict(train_config)}",
         f"Linear baseline training: {baseline_config and asdict(baseline_config)}",
+        f"Searched on validation: {search or 'nothing'}; ensemble of {args.ensemble}",
         markdown_table(records), f"Total wall time: {total:.0f} s",
     ])
     run_name = "-".join(get_dataset(d).name for d in args.dataset) + "_" + "-".join(args.features)

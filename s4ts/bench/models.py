@@ -74,6 +74,17 @@ class S4Informer(nn.Module):
         return y
 
 
+class Ensemble(nn.Module):
+    """The mean forecast of independently trained models: (B, L, C) -> (B, H, C)."""
+
+    def __init__(self, members: list[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members]).mean(dim=0)
+
+
 @dataclass
 class TrainConfig:
     """Optimisation settings shared by our model and the baseline."""

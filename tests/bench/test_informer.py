@@ -13,7 +13,7 @@ import torch
 
 from s4ts.bench import informer
 from s4ts.bench.baselines import DLinear
-from s4ts.bench.models import S4Informer, Windows
+from s4ts.bench.models import Ensemble, S4Informer, Windows
 from s4ts.datasets import get_dataset
 
 
@@ -79,3 +79,43 @@ def test_end_to_end_tiny_run(tmp_path: Path):
     table = (tmp_path / "out" / "informer_ETTh1_S.md").read_text()
     assert "| ETTh1 | S | 24 | 48 |" in table
     assert (tmp_path / "out" / "informer_ETTh1_S.csv").is_file()
+
+
+def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
+    data = os.environ.get("S4TS_DATA")
+    if not data or not (Path(data) / "ETTh1.csv").is_file():
+        pytest.skip("ETTh1.csv not found: set S4TS_DATA to the folder holding the ETT CSVs")
+    parser = argparse.ArgumentParser()
+    informer.add_arguments(parser)
+    args = parser.parse_args([
+        "--dataset", "ETTh1", "--features", "S", "--horizons", "24",
+        "--search", "seq_len=24,48", "dropout=0.0", "--ensemble", "2",
+        "--epochs", "1", "--max-train-windows", "64", "--max-val-windows", "64",
+        "--d-model", "8", "--n-layers", "1", "--d-state", "8", "--baseline-epochs", "1",
+        "--out", str(tmp_path / "out"), "--json", str(tmp_path / "r.json"),
+    ])
+    assert informer.run(args) == 0
+    (record,) = json.loads((tmp_path / "r.json").read_text())
+    trials = record["search"]
+    assert [(t["seq_len"], t["dropout"]) for t in trials] == [(24, 0.0), (48, 0.0)]
+    best = min(trials, key=lambda t: t["val_mse"])
+    assert record["selected"] == {"seq_len": best["seq_len"], "dropout": 0.0}
+    assert record["seq_len"] == best["seq_len"] and record["ensemble"] == 2
+    assert record["linear_seq_len"] in (24, 48)
+    assert np.isfinite(record["ours_mse"]) and record["ours_mse"] < 1.0
+
+
+def test_search_grid_parsing():
+    grid = informer.parse_search(["seq_len=96,336", "norm=last,mean", "bidirectional=true"])
+    assert grid == {"seq_len": [96, 336], "norm": ["last", "mean"], "bidirectional": [True]}
+    assert len(informer.candidates(grid)) == 4 and informer.candidates({}) == [{}]
+    for bad in (["seq_len"], ["colour=red"], ["seq_len=abc"], ["dropout="]):
+        with pytest.raises(ValueError, match="--search"):
+            informer.parse_search(bad)
+
+
+def test_ensemble_averages_members():
+    x = torch.randn(2, 16, 1)
+    members = [DLinear(16, 4), DLinear(16, 4)]
+    expected = (members[0](x) + members[1](x)) / 2
+    torch.testing.assert_close(Ensemble(members)(x), expected)
