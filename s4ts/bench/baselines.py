@@ -22,8 +22,9 @@ class DLinear(nn.Module):
             nn.init.constant_(layer.weight, 1.0 / seq_len)
             nn.init.zeros_(layer.bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Forecast (B, pred_len, C) from a context (B, seq_len, C); channels share weights."""
+    def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
+        """Forecast (B, pred_len, C) from a context (B, seq_len, C); channels share weights.
+        The calendar marks are ignored: DLinear reads the values alone."""
         pad = (self.kernel_size - 1) // 2
         series = x.transpose(1, 2)  # (B, C, L)
         # Replicate the ends so the moving average keeps the context's length and level.

@@ -34,6 +34,7 @@ from s4ts.bench.models import (
     fit,
     fit_s4,
 )
+from s4ts.data.windows import calendar_features
 from s4ts.datasets import DATASETS, get_dataset, load_informer
 from s4ts.datasets.informer import InformerDataset
 
@@ -80,8 +81,9 @@ def split_borders(spec: InformerDataset, n_rows: int, seq_len: int) -> list[tupl
 
 def load_splits(
     name: str, features: str, seq_len: int, data_dir: str | os.PathLike | None = None,
-) -> tuple[list[np.ndarray], list[str]]:
-    """Train, validation and test arrays (T, C) standardised with train-split statistics."""
+) -> tuple[list[np.ndarray], list[np.ndarray], list[str]]:
+    """Train, validation and test arrays (T, C) standardised with train-split statistics,
+    their calendar features (T, 6) (time of day, week and year as sin/cos), and the columns."""
     if features not in FEATURES:
         raise ValueError(f"features must be 'S' (target only) or 'M' (all), got {features!r}.")
     spec = get_dataset(name)
@@ -91,17 +93,30 @@ def load_splits(
     borders = split_borders(spec, len(values), seq_len)
     scaler = StandardScaler().fit(values[borders[0][0] : borders[0][1]])
     scaled = scaler.transform(values).astype(np.float32)  # (T, C)
-    return [scaled[start:end] for start, end in borders], columns
+    # The Informer pipeline gives every model the timestamps' calendar (its "timeF" marks).
+    calendar = calendar_features(pd.DatetimeIndex(frame["date"])).astype(np.float32)  # (T, 6)
+    return ([scaled[start:end] for start, end in borders],
+            [calendar[start:end] for start, end in borders], columns)
+
+
+# load(seq_len, horizon) -> train, validation and test windows.
+SplitLoader = Callable[[int, int], list[Windows]]
 
 
 def split_loader(
     name: str, features: str, data_dir: str | os.PathLike | None = None,
-) -> Callable[[int], list[np.ndarray]]:
-    """`load(seq_len)` -> the arrays of `load_splits`, read once per context length."""
+) -> SplitLoader:
+    """`load(seq_len, horizon)` -> train/validation/test `Windows`; the CSV is read once per
+    context length."""
 
     @functools.cache
-    def load(seq_len: int) -> list[np.ndarray]:
-        return load_splits(name, features, seq_len, data_dir=data_dir)[0]
+    def arrays(seq_len: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        values, calendar, _ = load_splits(name, features, seq_len, data_dir=data_dir)
+        return values, calendar
+
+    def load(seq_len: int, horizon: int) -> list[Windows]:
+        values, calendar = arrays(seq_len)
+        return [Windows(v, seq_len, horizon, marks=m) for v, m in zip(values, calendar)]
 
     return load
 
@@ -137,6 +152,7 @@ class S4Config:
     bidirectional: bool = False
     channel_independent: bool = True
     ssm_lr: float = 1e-3
+    calendar: bool = False  # calendar features of every step's timestamp as extra inputs
 
 
 def _converter(default: object):
@@ -186,7 +202,7 @@ class Trial:
     info: dict
 
 
-def _train_s4(load: Callable[[int], list[np.ndarray]], seq_len: int, horizon: int,
+def _train_s4(load: SplitLoader, seq_len: int, horizon: int,
               model_config: S4Config, train_config: TrainConfig, overrides: dict) -> Trial:
     """Train our model with `overrides` applied to the configs; score it on validation."""
     seq_len = overrides.get("seq_len", seq_len)
@@ -194,18 +210,20 @@ def _train_s4(load: Callable[[int], list[np.ndarray]], seq_len: int, horizon: in
                                             if k in S4Config.__dataclass_fields__})
     train_config = replace(train_config, **{k: v for k, v in overrides.items()
                                             if k in TrainConfig.__dataclass_fields__})
-    train, val, _ = (Windows(s, seq_len, horizon) for s in load(seq_len))
+    train, val, _ = load(seq_len, horizon)
     torch.manual_seed(train_config.seed)
-    model = S4Informer(train.data.shape[1], horizon, **asdict(model_config))
+    settings = asdict(model_config)
+    n_marks = train.n_marks if settings.pop("calendar") else 0
+    model = S4Informer(train.data.shape[1], horizon, n_marks=n_marks, **settings)
     info = fit_s4(model, train, val, train_config)
     val_mse, _ = evaluate(model, val)
     return Trial(overrides, seq_len, model, val_mse, info)
 
 
-def _train_linear(load: Callable[[int], list[np.ndarray]], seq_len: int, horizon: int,
+def _train_linear(load: SplitLoader, seq_len: int, horizon: int,
                   config: TrainConfig) -> Trial:
     """Train the linear baseline at one context length; score it on validation."""
-    train, val, _ = (Windows(s, seq_len, horizon) for s in load(seq_len))
+    train, val, _ = load(seq_len, horizon)
     torch.manual_seed(config.seed)
     model = DLinear(seq_len, horizon)
     info = fit(model, train, val, config)
@@ -214,14 +232,14 @@ def _train_linear(load: Callable[[int], list[np.ndarray]], seq_len: int, horizon
 
 
 def run_cell(
-    load: Callable[[int], list[np.ndarray]], dataset: str, features: str, seq_len: int,
+    load: SplitLoader, dataset: str, features: str, seq_len: int,
     horizon: int, model_config: S4Config, train_config: TrainConfig,
     baseline_config: TrainConfig | None, search: dict[str, list] | None = None,
     ensemble: int = 1,
 ) -> dict:
     """Train and test our model (and the linear baseline, unless its config is None).
 
-    `load(seq_len)` gives the train/validation/test arrays. Every configuration of `search`
+    `load(seq_len, horizon)` gives the train/validation/test windows. Every configuration of `search`
     is trained once and scored on all validation windows; the best one is retrained with
     `ensemble - 1` more seeds and the mean forecast is tested. Test data never take part in a
     choice. The baseline gets the same choice of context length (the `seq_len` values of
@@ -240,11 +258,10 @@ def run_cell(
         for k in range(1, ensemble)
     ]
     model = Ensemble(members) if ensemble > 1 else best.model
-    test = Windows(load(best.seq_len)[2], best.seq_len, horizon)
+    _, val, test = load(best.seq_len, horizon)
     record["seq_len"], record["test_windows"] = best.seq_len, test.count
     record["ours_mse"], record["ours_mae"] = evaluate(model, test)
-    record["ours_val_mse"] = evaluate(model, Windows(load(best.seq_len)[1], best.seq_len,
-                                                      horizon))[0]
+    record["ours_val_mse"] = evaluate(model, val)[0]
     record["ours_seconds"] = time.perf_counter() - wall
     record["ours_cpu_seconds"] = time.process_time() - cpu
     record["ours_epochs"], record["ours_best_epoch"] = best.info["epochs_run"], best.info["best_epoch"]
@@ -256,7 +273,7 @@ def run_cell(
         wall = time.perf_counter()
         linear = min((_train_linear(load, n, horizon, baseline_config)
                       for n in search.get("seq_len", [seq_len])), key=lambda t: t.val_mse)
-        test = Windows(load(linear.seq_len)[2], linear.seq_len, horizon)
+        test = load(linear.seq_len, horizon)[2]
         record["linear_mse"], record["linear_mae"] = evaluate(linear.model, test)
         record["linear_seq_len"] = linear.seq_len
         record["linear_seconds"] = time.perf_counter() - wall
@@ -339,6 +356,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--norm", default=s4.norm, choices=NORMS,
                        help="per-window normalisation of the context")
     group.add_argument("--bidirectional", action="store_true")
+    group.add_argument("--calendar", action="store_true",
+                       help="feed the time of day, week and year of every context and horizon "
+                            "step (sin/cos) as extra inputs")
     group.add_argument("--joint", action="store_true",
                        help="M: one model over all channels instead of channel-independent")
     group.add_argument("--ssm-lr", type=float, default=s4.ssm_lr)
@@ -364,7 +384,7 @@ def run(args: argparse.Namespace) -> int:
     model_config = S4Config(
         d_model=args.d_model, n_layers=args.n_layers, d_state=args.d_state, mode=args.mode,
         dropout=args.dropout, norm=args.norm, bidirectional=args.bidirectional,
-        channel_independent=not args.joint, ssm_lr=args.ssm_lr,
+        channel_independent=not args.joint, ssm_lr=args.ssm_lr, calendar=args.calendar,
     )
     train_config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,

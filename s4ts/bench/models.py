@@ -23,13 +23,15 @@ class S4Informer(nn.Module):
 
     This is the S4 paper's Informer setup: one pass over `seq_len + pred_len` steps whose horizon
     values are zeros, with an extra channel marking them, so no decoder or autoregression.
+    With `n_marks` > 0 every step also gets that many calendar features of its timestamp
+    (context and horizon alike), so forecasts can follow the time of day, week and year.
     """
 
     def __init__(
         self, n_channels: int, pred_len: int, channel_independent: bool = True,
         norm: str = "last", d_model: int = 64, n_layers: int = 2, d_state: int = 64,
         mode: str = "diag", dropout: float = 0.1, bidirectional: bool = False,
-        ssm_lr: float = 1e-3,
+        ssm_lr: float = 1e-3, n_marks: int = 0,
     ) -> None:
         super().__init__()
         if norm not in NORMS:
@@ -37,18 +39,25 @@ class S4Informer(nn.Module):
         self.pred_len = pred_len
         self.channel_independent = channel_independent
         self.norm = norm
+        self.n_marks = n_marks
         width = 1 if channel_independent else n_channels
         self.backbone = S4Backbone(
-            width + 1, width, d_model=d_model, n_layers=n_layers, d_state=d_state, mode=mode,
+            width + 1 + n_marks, width, d_model=d_model, n_layers=n_layers, d_state=d_state, mode=mode,
             dropout=dropout, bidirectional=bidirectional, ssm_lr=ssm_lr,
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Forecast (B, pred_len, C) from a context (B, seq_len, C)."""
+    def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
+        """Forecast (B, pred_len, C) from a context (B, seq_len, C) and, when the model uses
+        them, calendar features marks (B, seq_len + pred_len, n_marks)."""
         batch, seq_len, channels = x.shape
+        if self.n_marks and (marks is None or marks.shape[-1] != self.n_marks):
+            got = None if marks is None else tuple(marks.shape)
+            raise ValueError(f"This model needs marks (B, L + H, {self.n_marks}); got {got}.")
         if self.channel_independent:
             # Every channel becomes its own univariate sequence through shared weights.
             x = x.transpose(1, 2).reshape(batch * channels, seq_len, 1)  # (B C, L, 1)
+            if self.n_marks:
+                marks = marks.repeat_interleave(channels, dim=0)  # (B C, L + H, F)
         # Per-window normalisation makes the model see shapes, not levels: the level shifts
         # between train and test splits in ETT are what hurts deep models most there.
         if self.norm == "last":
@@ -67,7 +76,8 @@ class S4Informer(nn.Module):
         mask = torch.cat(
             [z.new_zeros(rows, seq_len, 1), z.new_ones(rows, self.pred_len, 1)], dim=1
         )  # (B', L + H, 1)
-        y = self.backbone(torch.cat([values, mask], dim=2))[:, -self.pred_len:]  # (B', H, C')
+        features = [values, mask] + ([marks] if self.n_marks else [])
+        y = self.backbone(torch.cat(features, dim=2))[:, -self.pred_len:]  # (B', H, C')
         y = y * scale + shift
         if self.channel_independent:
             y = y.reshape(batch, channels, self.pred_len).transpose(1, 2)  # (B, H, C)
@@ -81,8 +91,8 @@ class Ensemble(nn.Module):
         super().__init__()
         self.members = nn.ModuleList(members)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([member(x) for member in self.members]).mean(dim=0)
+    def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.stack([member(x, marks) for member in self.members]).mean(dim=0)
 
 
 @dataclass
@@ -100,10 +110,16 @@ class TrainConfig:
 
 
 class Windows:
-    """All stride-1 (context, horizon) windows of a (T, C) array, gathered batch by batch."""
+    """All stride-1 (context, horizon) windows of a (T, C) array, gathered batch by batch,
+    with the per-step marks (T, F) of their timestamps when given."""
 
-    def __init__(self, data: np.ndarray, seq_len: int, pred_len: int) -> None:
+    def __init__(self, data: np.ndarray, seq_len: int, pred_len: int,
+                 marks: np.ndarray | None = None) -> None:
         self.data = torch.as_tensor(data, dtype=torch.float32)  # (T, C)
+        if marks is not None and len(marks) != len(data):
+            raise ValueError(f"marks has {len(marks)} rows for {len(data)} steps of data.")
+        self.marks = None if marks is None else torch.as_tensor(marks, dtype=torch.float32)
+        self.n_marks = 0 if marks is None else self.marks.shape[1]
         self.seq_len = seq_len
         self.pred_len = pred_len
         self.count = len(data) - seq_len - pred_len + 1
@@ -113,11 +129,13 @@ class Windows:
                 f"pred_len={pred_len}; use a shorter context or horizon."
             )
 
-    def batch(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Contexts (B, seq_len, C) and targets (B, pred_len, C) of windows starting at starts."""
-        offsets = torch.arange(self.seq_len + self.pred_len)
-        chunk = self.data[starts[:, None] + offsets]  # (B, L + H, C)
-        return chunk[:, : self.seq_len], chunk[:, self.seq_len:]
+    def batch(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """Contexts (B, seq_len, C), marks (B, seq_len + pred_len, F) or None, and targets
+        (B, pred_len, C) of the windows starting at `starts`."""
+        rows = starts[:, None] + torch.arange(self.seq_len + self.pred_len)  # (B, L + H)
+        chunk = self.data[rows]  # (B, L + H, C)
+        marks = None if self.marks is None else self.marks[rows]
+        return chunk[:, : self.seq_len], marks, chunk[:, self.seq_len:]
 
 
 @torch.no_grad()
@@ -131,8 +149,8 @@ def evaluate(
         starts = torch.linspace(0, windows.count - 1, limit).round().long()
     sq_err = abs_err = 0.0
     for chunk in starts.split(batch_size):
-        x, y = windows.batch(chunk)
-        err = model(x) - y  # (B, H, C)
+        x, marks, y = windows.batch(chunk)
+        err = model(x, marks) - y  # (B, H, C)
         sq_err += err.square().sum().item()
         abs_err += err.abs().sum().item()
     n = len(starts) * windows.pred_len * windows.data.shape[1]
@@ -160,8 +178,8 @@ def fit(
         model.train()
         starts = torch.randperm(train.count, generator=generator)[:per_epoch]
         for chunk in starts.split(config.batch_size):
-            x, y = train.batch(chunk)
-            loss = nn.functional.mse_loss(model(x), y)
+            x, marks, y = train.batch(chunk)
+            loss = nn.functional.mse_loss(model(x, marks), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

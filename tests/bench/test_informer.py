@@ -42,18 +42,32 @@ def test_windows_cover_every_stride_one_window():
     data = np.arange(20, dtype=np.float32)[:, None]  # (T, 1)
     windows = Windows(data, seq_len=5, pred_len=3)
     assert windows.count == 13
-    x, y = windows.batch(torch.tensor([0, 12]))
+    x, marks, y = windows.batch(torch.tensor([0, 12]))
     assert x[1, :, 0].tolist() == [12, 13, 14, 15, 16]
     assert y[1, :, 0].tolist() == [17, 18, 19]
+    assert marks is None
+    marked = Windows(data, seq_len=5, pred_len=3, marks=-data)
+    _, marks, _ = marked.batch(torch.tensor([12]))
+    assert marks[0, :, 0].tolist() == [-v for v in range(12, 20)]  # context and horizon steps
+    with pytest.raises(ValueError, match="marks has 19 rows"):
+        Windows(data, seq_len=5, pred_len=3, marks=data[1:])
 
 
 def test_models_map_context_to_horizon():
     x = torch.randn(3, 32, 2)  # (B, L, C)
     assert DLinear(32, 8)(x).shape == (3, 8, 2)
+    marks = torch.randn(3, 40, 6)  # (B, L + H, F)
     for independent in (True, False):
         model = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
                            d_state=4)
         assert model(x).shape == (3, 8, 2)
+        marked = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
+                            d_state=4, n_marks=6).eval()
+        assert marked(x, marks).shape == (3, 8, 2)
+        # The forecast depends on the calendar of its steps.
+        assert not torch.allclose(marked(x, marks), marked(x, marks.flip(1)))
+        with pytest.raises(ValueError, match="needs marks"):
+            marked(x)
 
 
 def test_end_to_end_tiny_run(tmp_path: Path):
