@@ -35,7 +35,6 @@ from s4ts.forecasting import RateWarning, S4Forecaster
 HOURS_HORIZON = 24  # forecast span: one day
 HOURS_CONTEXT = 7 * 24  # training-window context: one week
 HOURS_HISTORY = 28 * 24  # history given at each evaluation origin: four weeks
-TEST_DAYS = 60  # held-out final period
 ORIGIN_EVERY_HOURS = 12
 
 
@@ -67,7 +66,10 @@ def model(step_hours: float, args: argparse.Namespace, seed: int) -> S4Forecaste
         batch_size=32,
         max_epochs=args.epochs,
         batches_per_epoch=args.batches,
-        val_size=0,
+        # The last --val-days of the training period (the same span at every frequency) pick
+        # the epoch whose weights are kept, so no model is judged after it starts to overfit.
+        val_size=round(args.val_days * 24 / step_hours),
+        early_stopping_patience=args.patience,
         accelerator="cpu",
         random_state=seed,
         verbose=False,
@@ -96,8 +98,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # Every fit gets the same number of epochs and batches (a time limit would favour the
     # frequencies with shorter windows on a busy machine).
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=6, help="most epochs per fit")
     parser.add_argument("--batches", type=int, default=40, help="batches per epoch")
+    parser.add_argument("--val-days", type=float, default=0,
+                        help="days at the end of the training period for early stopping "
+                        "(0: none, train all epochs)")
+    parser.add_argument("--patience", type=int, default=3,
+                        help="epochs without validation improvement before stopping")
+    parser.add_argument("--test-days", type=int, default=60, help="held-out final period")
     parser.add_argument("--seeds", type=int, default=3, help="independently trained models averaged")
     parser.add_argument(
         "--native-hours", type=float, default=0.5, choices=(0.5, 1.0),
@@ -110,7 +118,7 @@ def main() -> None:
     n = args.native_hours
     steps = {"native": n, "coarser": 2 * n, "finer": n / 2}
     data = {name: demand(h) for name, h in steps.items()}
-    test_start = data["native"].index[-1] - pd.Timedelta(days=TEST_DAYS)
+    test_start = data["native"].index[-1] - pd.Timedelta(days=args.test_days)
     train_native = data["native"][data["native"].index < test_start]
     loc, scale = train_native.mean(), train_native.std()
     data = {name: (y - loc) / scale for name, y in data.items()}
@@ -128,6 +136,9 @@ def main() -> None:
         name: {"zero_shot": [], "naive": [], "retrained": []} for name in ("coarser", "finer")
     }
     native_scores = []
+    # Every fitted model on every grid (zero-shot wherever its training step differs): tells
+    # a loss in the rate transfer apart from a difference between independently trained models.
+    transfer = {(m, g): [] for m in steps for g in steps}
     for seed in range(args.seeds):
         fitted = {}
         for name, h in steps.items():
@@ -141,6 +152,15 @@ def main() -> None:
         native = fitted["native"]
         history, truth = origins_frame(data["native"], cutoffs, n)
         native_scores.append(mse(native.predict(history), truth))
+        for (model_name, grid), values in transfer.items():
+            history, truth = origins_frame(data[grid], cutoffs, steps[grid])
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RateWarning)
+                    forecast = fitted[model_name].predict(history, horizon=f"{HOURS_HORIZON}h")
+                values.append(mse(forecast, truth))
+            except ValueError:  # refused: the grid is too coarse for what the model resolves
+                values.append(float("nan"))
         for name in ("coarser", "finer"):
             h = steps[name]
             history, truth = origins_frame(data[name], cutoffs, h)
@@ -157,6 +177,11 @@ def main() -> None:
                 f"MSE zero-shot {zero_shot:.4f}, naive {naive:.4f}, retrained {retrained:.4f}"
             )
     print(f"\nmeans over {args.seeds} seeds; native model on native data: MSE {np.mean(native_scores):.4f}")
+    print("MSE of the model fitted at each step (rows) on each grid (columns), zero-shot off the "
+          "diagonal; nan = refused (aliasing):")
+    print(pd.DataFrame(
+        {g: {f"fit at {steps[m]:g} h": np.mean(transfer[m, g]) for m in steps} for g in steps}
+    ).rename(columns=lambda g: f"{g} ({steps[g]:g} h)").round(4).to_string())
     results = {}
     for name, by_kind in scores.items():
         mean = {kind: float(np.mean(values)) for kind, values in by_kind.items()}
