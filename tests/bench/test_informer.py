@@ -70,20 +70,25 @@ def test_models_map_context_to_horizon():
             marked(x)
 
 
-def test_end_to_end_tiny_run(tmp_path: Path):
+def run_tiny_etth1(tmp_path: Path, *options: str) -> dict:
+    """Run `s4ts bench informer` on ETTh1 S, H=24, with a tiny model; return its JSON record."""
     data = os.environ.get("S4TS_DATA")
     if not data or not (Path(data) / "ETTh1.csv").is_file():
         pytest.skip("ETTh1.csv not found: set S4TS_DATA to the folder holding the ETT CSVs")
     parser = argparse.ArgumentParser()
     informer.add_arguments(parser)
     args = parser.parse_args([
-        "--dataset", "ETTh1", "--features", "S", "--horizons", "24", "--seq-len", "48",
-        "--epochs", "1", "--max-train-windows", "128", "--d-model", "8", "--n-layers", "1",
-        "--d-state", "8", "--baseline-epochs", "1",
-        "--out", str(tmp_path / "out"), "--json", str(tmp_path / "r.json"),
+        "--dataset", "ETTh1", "--features", "S", "--horizons", "24", "--epochs", "1",
+        "--d-model", "8", "--n-layers", "1", "--d-state", "8", "--baseline-epochs", "1",
+        "--out", str(tmp_path / "out"), "--json", str(tmp_path / "r.json"), *options,
     ])
     assert informer.run(args) == 0
     (record,) = json.loads((tmp_path / "r.json").read_text())
+    return record
+
+
+def test_end_to_end_tiny_run(tmp_path: Path):
+    record = run_tiny_etth1(tmp_path, "--seq-len", "48", "--max-train-windows", "128")
     assert record["horizon"] == 24 and record["test_windows"] == 16 * 720 - 24 - 12 * 720 + 1
     for key in ("ours_mse", "ours_mae", "linear_mse", "linear_mae"):
         assert np.isfinite(record[key]) and record[key] > 0
@@ -96,20 +101,10 @@ def test_end_to_end_tiny_run(tmp_path: Path):
 
 
 def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
-    data = os.environ.get("S4TS_DATA")
-    if not data or not (Path(data) / "ETTh1.csv").is_file():
-        pytest.skip("ETTh1.csv not found: set S4TS_DATA to the folder holding the ETT CSVs")
-    parser = argparse.ArgumentParser()
-    informer.add_arguments(parser)
-    args = parser.parse_args([
-        "--dataset", "ETTh1", "--features", "S", "--horizons", "24",
-        "--search", "seq_len=24,48", "dropout=0.0", "--ensemble", "2",
-        "--epochs", "1", "--max-train-windows", "64", "--max-val-windows", "64",
-        "--d-model", "8", "--n-layers", "1", "--d-state", "8", "--baseline-epochs", "1",
-        "--out", str(tmp_path / "out"), "--json", str(tmp_path / "r.json"),
-    ])
-    assert informer.run(args) == 0
-    (record,) = json.loads((tmp_path / "r.json").read_text())
+    record = run_tiny_etth1(
+        tmp_path, "--search", "seq_len=24,48", "dropout=0.0", "--ensemble", "2",
+        "--max-train-windows", "64", "--max-val-windows", "64",
+    )
     trials = record["search"]
     assert [(t["seq_len"], t["dropout"]) for t in trials] == [(24, 0.0), (48, 0.0)]
     best = min(trials, key=lambda t: t["val_mse"])
