@@ -44,4 +44,7 @@ def test_peak_memory_grows_like_L_not_N_times_L(cls):
     # O(H N L) memory grows by H*N*8 bytes per step; ours grows like O(H L)
     # (the DPLR truncation term C(I - Ā^L) adds O(H N^2 log L), nearly flat in L).
     assert (p2 - p1) / (L2 - L1) < hnl_step / 4, (p1, p2)
-    assert p2 < H * N * L2 * 8 / 4, f"peak {p2 / 2**20:.0f} MiB"
+    # Half of one (H, N, L) tensor (256 MiB here): an O(H N L) implementation needs several.
+    # Peak RSS moves by tens of MiB between runs (allocator, 97-133 MiB measured), so a
+    # quarter (128 MiB) was too tight to be a reliable bound.
+    assert p2 < H * N * L2 * 8 / 2, f"peak {p2 / 2**20:.0f} MiB"
