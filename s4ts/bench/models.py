@@ -1,4 +1,9 @@
-"""The S4 model of the Informer benchmark and the training loop shared with the baseline."""
+"""The S4 model of the Informer benchmark and the training loop shared with the baseline.
+
+The loop is plain torch, not Lightning like the estimators: one short loop trains our model
+and the DLinear baseline identically (same windows, optimiser, schedule and early stopping),
+so no framework setting can differ between the two sides of the comparison.
+"""
 
 from __future__ import annotations
 
