@@ -103,6 +103,10 @@ def load_splits(
 SplitLoader = Callable[[int, int], list[Windows]]
 
 
+# Columns of calendar_features used by each `calendar` setting: (day, week, year) x (sin, cos).
+CALENDAR_MARKS = {"none": 0, "week": 4, "year": 6}
+
+
 def split_loader(
     name: str, features: str, data_dir: str | os.PathLike | None = None,
 ) -> SplitLoader:
@@ -152,7 +156,9 @@ class S4Config:
     bidirectional: bool = False
     channel_independent: bool = True
     ssm_lr: float = 1e-3
-    calendar: bool = False  # calendar features of every step's timestamp as extra inputs
+    # Calendar features of every step's timestamp as extra inputs: none, time of day and day
+    # of week ("week"), or those and the day of year ("year").
+    calendar: str = "none"
 
 
 def _converter(default: object):
@@ -162,11 +168,19 @@ def _converter(default: object):
     return type(default) if default is not None else int
 
 
+def _one_of(text: str, allowed: dict) -> str:
+    """`text` if it is one of `allowed`, else ValueError."""
+    if text not in allowed:
+        raise ValueError(f"expected one of {list(allowed)}")
+    return text
+
+
 # Settings `--search` may vary: the context length and every model and training field but seed.
 SEARCHABLE = {
     "seq_len": int,
     **{f.name: _converter(f.default) for f in fields(S4Config)},
     **{f.name: _converter(f.default) for f in fields(TrainConfig) if f.name != "seed"},
+    "calendar": lambda text: _one_of(text, CALENDAR_MARKS),
 }
 
 
@@ -213,7 +227,7 @@ def _train_s4(load: SplitLoader, seq_len: int, horizon: int,
     train, val, _ = load(seq_len, horizon)
     torch.manual_seed(train_config.seed)
     settings = asdict(model_config)
-    n_marks = train.n_marks if settings.pop("calendar") else 0
+    n_marks = CALENDAR_MARKS[settings.pop("calendar")]
     model = S4Informer(train.data.shape[1], horizon, n_marks=n_marks, **settings)
     info = fit_s4(model, train, val, train_config)
     val_mse, _ = evaluate(model, val)
@@ -356,9 +370,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--norm", default=s4.norm, choices=NORMS,
                        help="per-window normalisation of the context")
     group.add_argument("--bidirectional", action="store_true")
-    group.add_argument("--calendar", action="store_true",
-                       help="feed the time of day, week and year of every context and horizon "
-                            "step (sin/cos) as extra inputs")
+    group.add_argument("--calendar", default=s4.calendar, choices=list(CALENDAR_MARKS),
+                       help="calendar inputs for every context and horizon step (sin/cos): "
+                            "none, time of day and day of week, or those and day of year")
     group.add_argument("--joint", action="store_true",
                        help="M: one model over all channels instead of channel-independent")
     group.add_argument("--ssm-lr", type=float, default=s4.ssm_lr)

@@ -28,8 +28,8 @@ class S4Informer(nn.Module):
 
     This is the S4 paper's Informer setup: one pass over `seq_len + pred_len` steps whose horizon
     values are zeros, with an extra channel marking them, so no decoder or autoregression.
-    With `n_marks` > 0 every step also gets that many calendar features of its timestamp
-    (context and horizon alike), so forecasts can follow the time of day, week and year.
+    With `n_marks` > 0 every step also gets the first `n_marks` calendar features of its
+    timestamp (context and horizon alike), so forecasts can follow the time of day, week, year.
     """
 
     def __init__(
@@ -53,11 +53,14 @@ class S4Informer(nn.Module):
 
     def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
         """Forecast (B, pred_len, C) from a context (B, seq_len, C) and, when the model uses
-        them, calendar features marks (B, seq_len + pred_len, n_marks)."""
+        them, calendar features marks (B, seq_len + pred_len, F >= n_marks); the first
+        n_marks are used."""
         batch, seq_len, channels = x.shape
-        if self.n_marks and (marks is None or marks.shape[-1] != self.n_marks):
-            got = None if marks is None else tuple(marks.shape)
-            raise ValueError(f"This model needs marks (B, L + H, {self.n_marks}); got {got}.")
+        if self.n_marks:
+            if marks is None or marks.shape[-1] < self.n_marks:
+                got = None if marks is None else tuple(marks.shape)
+                raise ValueError(f"This model needs marks (B, L + H, {self.n_marks}); got {got}.")
+            marks = marks[..., : self.n_marks]
         if self.channel_independent:
             # Every channel becomes its own univariate sequence through shared weights.
             x = x.transpose(1, 2).reshape(batch * channels, seq_len, 1)  # (B C, L, 1)

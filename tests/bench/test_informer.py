@@ -64,6 +64,10 @@ def test_models_map_context_to_horizon():
         marked = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
                             d_state=4, n_marks=6).eval()
         assert marked(x, marks).shape == (3, 8, 2)
+        # calendar="week" reads the first 4 of the 6 columns (time of day and day of week).
+        weekly = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
+                            d_state=4, n_marks=4).eval()
+        torch.testing.assert_close(weekly(x, marks), weekly(x, marks[..., :4]))
         # The forecast depends on the calendar of its steps.
         assert not torch.allclose(marked(x, marks), marked(x, marks.flip(1)))
         with pytest.raises(ValueError, match="needs marks"):
@@ -102,23 +106,23 @@ def test_end_to_end_tiny_run(tmp_path: Path):
 
 def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
     record = run_tiny_etth1(
-        tmp_path, "--search", "seq_len=24,48", "dropout=0.0", "--ensemble", "2",
+        tmp_path, "--search", "seq_len=24,48", "calendar=week", "--ensemble", "2",
         "--max-train-windows", "64", "--max-val-windows", "64",
     )
     trials = record["search"]
-    assert [(t["seq_len"], t["dropout"]) for t in trials] == [(24, 0.0), (48, 0.0)]
+    assert [(t["seq_len"], t["calendar"]) for t in trials] == [(24, "week"), (48, "week")]
     best = min(trials, key=lambda t: t["val_mse"])
-    assert record["selected"] == {"seq_len": best["seq_len"], "dropout": 0.0}
+    assert record["selected"] == {"seq_len": best["seq_len"], "calendar": "week"}
     assert record["seq_len"] == best["seq_len"] and record["ensemble"] == 2
     assert record["linear_seq_len"] in (24, 48)
     assert np.isfinite(record["ours_mse"]) and record["ours_mse"] < 1.0
 
 
 def test_search_grid_parsing():
-    grid = informer.parse_search(["seq_len=96,336", "norm=last,mean", "bidirectional=true"])
-    assert grid == {"seq_len": [96, 336], "norm": ["last", "mean"], "bidirectional": [True]}
+    grid = informer.parse_search(["seq_len=96,336", "calendar=none,week", "bidirectional=true"])
+    assert grid == {"seq_len": [96, 336], "calendar": ["none", "week"], "bidirectional": [True]}
     assert len(informer.candidates(grid)) == 4 and informer.candidates({}) == [{}]
-    for bad in (["seq_len"], ["colour=red"], ["seq_len=abc"], ["dropout="]):
+    for bad in (["seq_len"], ["colour=red"], ["seq_len=abc"], ["dropout="], ["calendar=true"]):
         with pytest.raises(ValueError, match="--search"):
             informer.parse_search(bad)
 
