@@ -165,7 +165,7 @@ def _converter(default: object):
     """Parse a command-line value into the type of a config field's default."""
     if isinstance(default, bool):
         return lambda text: {"true": True, "false": False}[text.lower()]
-    return type(default) if default is not None else int
+    return type(default)
 
 
 def _one_of(text: str, allowed: dict) -> str:
@@ -181,6 +181,9 @@ SEARCHABLE = {
     **{f.name: _converter(f.default) for f in fields(S4Config)},
     **{f.name: _converter(f.default) for f in fields(TrainConfig) if f.name != "seed"},
     "calendar": lambda text: _one_of(text, CALENDAR_MARKS),
+    # Window caps: 0 means no cap (None), as on the command line.
+    "max_train_windows": lambda text: int(text) or None,
+    "max_val_windows": lambda text: int(text) or None,
 }
 
 

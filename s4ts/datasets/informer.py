@@ -41,32 +41,26 @@ class InformerDataset:
     target: str = "OT"
 
 
+def _ett(name: str, freq: str, split: str, sha256: str) -> InformerDataset:
+    """One of the four ETT files of the ETDataset repository."""
+    return InformerDataset(name, f"{name}.csv", freq, split, _ETT_URL + f"{name}.csv", sha256,
+                           "https://github.com/zhouhaoyi/ETDataset", _ETT_LICENSE)
+
+
 # The ETT checksums are of the files in the ETDataset repository (ETTh1/ETTh2 also match the
 # copies in ../shared/data/ETT); the other files have no published checksum we could verify,
 # so they load unchecked and the loader logs that it did so.
 DATASETS: dict[str, InformerDataset] = {
     d.name: d
     for d in [
-        InformerDataset(
-            "ETTh1", "ETTh1.csv", "h", "ett-hour", _ETT_URL + "ETTh1.csv",
-            "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066",
-            "https://github.com/zhouhaoyi/ETDataset", _ETT_LICENSE,
-        ),
-        InformerDataset(
-            "ETTh2", "ETTh2.csv", "h", "ett-hour", _ETT_URL + "ETTh2.csv",
-            "a3dc2c597b9218c7ce1cd55eb77b283fd459a1d09d753063f944967dd6b9218b",
-            "https://github.com/zhouhaoyi/ETDataset", _ETT_LICENSE,
-        ),
-        InformerDataset(
-            "ETTm1", "ETTm1.csv", "15min", "ett-minute", _ETT_URL + "ETTm1.csv",
-            "6ce1759b1a18e3328421d5d75fadcb316c449fcd7cec32820c8dafda71986c9e",
-            "https://github.com/zhouhaoyi/ETDataset", _ETT_LICENSE,
-        ),
-        InformerDataset(
-            "ETTm2", "ETTm2.csv", "15min", "ett-minute", _ETT_URL + "ETTm2.csv",
-            "db973ca252c6410a30d0469b13d696cf919648d0f3fd588c60f03fdbdbadd1fd",
-            "https://github.com/zhouhaoyi/ETDataset", _ETT_LICENSE,
-        ),
+        _ett("ETTh1", "h", "ett-hour",
+             "f18de3ad269cef59bb07b5438d79bb3042d3be49bdeecf01c1cd6d29695ee066"),
+        _ett("ETTh2", "h", "ett-hour",
+             "a3dc2c597b9218c7ce1cd55eb77b283fd459a1d09d753063f944967dd6b9218b"),
+        _ett("ETTm1", "15min", "ett-minute",
+             "6ce1759b1a18e3328421d5d75fadcb316c449fcd7cec32820c8dafda71986c9e"),
+        _ett("ETTm2", "15min", "ett-minute",
+             "db973ca252c6410a30d0469b13d696cf919648d0f3fd588c60f03fdbdbadd1fd"),
         InformerDataset(
             "Weather", "weather.csv", "10min", "ratio", None, None,
             AUTOFORMER_FOLDER + " (Max Planck Institute for Biogeochemistry weather station)",

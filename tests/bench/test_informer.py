@@ -122,9 +122,18 @@ def test_search_grid_parsing():
     grid = informer.parse_search(["seq_len=96,336", "calendar=none,week", "bidirectional=true"])
     assert grid == {"seq_len": [96, 336], "calendar": ["none", "week"], "bidirectional": [True]}
     assert len(informer.candidates(grid)) == 4 and informer.candidates({}) == [{}]
+    assert informer.parse_search(["max_train_windows=0,500"]) == {"max_train_windows": [None, 500]}
     for bad in (["seq_len"], ["colour=red"], ["seq_len=abc"], ["dropout="], ["calendar=true"]):
         with pytest.raises(ValueError, match="--search"):
             informer.parse_search(bad)
+
+
+def test_ensemble_must_have_a_member(tmp_path: Path):
+    parser = argparse.ArgumentParser()
+    informer.add_arguments(parser)
+    args = parser.parse_args(["--ensemble", "0", "--out", str(tmp_path)])
+    with pytest.raises(ValueError, match="--ensemble must be at least 1"):
+        informer.run(args)
 
 
 def test_ensemble_averages_members():
