@@ -99,7 +99,16 @@ def _check_length(L: int) -> None:
 
 
 class DiagKernel(_SSMBase):
-    """S4D: diagonal A = Λ, kernel by a Vandermonde reduction."""
+    """S4D: diagonal A = Λ, kernel by a Vandermonde reduction.
+
+    `bandlimit` (in (0, 1]) cuts modes by frequency (S4ND's bandlimiting, Nguyen et
+    al. 2022): a mode is kept if it turns by at most bandlimit·π radians per learned
+    step Δ, and by at most π per step actually taken, Δ·rate. So the model uses
+    frequencies up to `bandlimit` times the training Nyquist frequency, and on a
+    coarser grid a mode past that grid's Nyquist frequency is cut instead of
+    aliasing onto a lower one. A value of 0.5 trains a model that loses nothing
+    when the sampling rate is halved.
+    """
 
     def __init__(
         self,
@@ -111,15 +120,18 @@ class DiagKernel(_SSMBase):
         dt_min: float = 1e-3,
         dt_max: float = 1e-1,
         lr: float | None = None,
+        bandlimit: float | None = None,
     ) -> None:
         if d_state % 2:
             raise ValueError(f"d_state must be even (conjugate pairs), got {d_state}")
+        if bandlimit is not None and not 0 < bandlimit <= 1:
+            raise ValueError(f"bandlimit must be in (0, 1] (a fraction of the Nyquist frequency), got {bandlimit}")
         if disc not in discretize.METHODS:
             raise ValueError(f"unknown disc={disc!r}; choose one of {discretize.METHODS}")
         H, N2 = d_model, d_state // 2
         Lambda, B = diag_init(init, d_state)
         super().__init__(d_model, Lambda.expand(H, N2), dt_min, dt_max, lr)
-        self.disc, self.channels, self.d_state = disc, channels, d_state
+        self.disc, self.channels, self.d_state, self.bandlimit = disc, channels, d_state, bandlimit
         _param(self, "B", B.expand(H, N2).clone(), lr)  # (H N/2)
         _param(self, "C", torch.randn(channels, H, N2, dtype=torch.complex64) * 0.5**0.5, None)
 
@@ -132,7 +144,7 @@ class DiagKernel(_SSMBase):
         """Kernel K (C, H, L), or (B, C, H, L) for a per-row rate."""
         _check_length(L)
         dt = self.dt(rate)[..., None]  # (H 1) or (B H 1)
-        Lambda, C = self.Lambda, _complex(self.C)
+        Lambda, C = self.Lambda, self._output(dt)
         _, dB = discretize.diag_discretize(Lambda, _complex(self.B), dt, self.disc)
         log_dA = discretize.diag_log_dA(Lambda, dt, self.disc)  # (... H N/2)
         v = (C * dB[..., None, :, :]).movedim(-3, -2)  # (... H C N/2)
@@ -142,17 +154,27 @@ class DiagKernel(_SSMBase):
         K = K.reshape(*lead, H, Cc, L)
         return K.movedim(-2, -3)  # (... C H L)
 
+    def _output(self, dt: torch.Tensor) -> torch.Tensor:
+        """C (C, H, N/2), or (B, C, H, N/2) for a per-row step Δ·rate (B, H, 1), bandlimited."""
+        C = _complex(self.C)
+        if self.bandlimit is None:
+            return C
+        turn = self.Lambda.imag.abs()  # (H N/2) radians per unit time
+        limit = torch.minimum(self.bandlimit * math.pi / self.dt()[:, None], math.pi / dt)
+        kept = turn <= limit  # (H N/2) or (B H N/2)
+        return C * kept[..., None, :, :]
+
     def step_matrices(self, rate: Rate = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Ā, B̄ (H, N/2) — (B, H, N/2) for a per-row rate — and C (C, H, N/2)."""
+        """Ā, B̄ (H, N/2) and C (C, H, N/2); with a per-row rate (B, H, N/2) and (B, C, H, N/2)."""
         dA, dB = self.discrete(rate)
-        return dA, dB, _complex(self.C)
+        return dA, dB, self._output(self.dt(rate)[..., None])
 
     @staticmethod
     def step(u: torch.Tensor, state: torch.Tensor, mats: tuple) -> tuple[torch.Tensor, torch.Tensor]:
         """x <- Ā x + B̄ u, y = 2 Re(C x); u (B, H), state (B, H, N/2) -> y (B, C, H)."""
         dA, dB, C = mats
         state = dA * state + dB * u[..., None]
-        y = 2 * torch.einsum("chn,bhn->bch", C, state).real
+        y = 2 * torch.einsum("bchn,bhn->bch" if C.ndim == 4 else "chn,bhn->bch", C, state).real
         return y, state
 
     def default_state(self, batch: int) -> torch.Tensor:

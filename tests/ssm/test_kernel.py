@@ -1,5 +1,8 @@
 """Kernels against dense references: materialise A, discretise, build K_l = C Ā^l B̄ by powers."""
 
+import copy
+import math
+
 import pytest
 import torch
 
@@ -137,3 +140,46 @@ def test_keops_backend_equals_torch_backend(cls, monkeypatch):
     assert torch.allclose(grads["keops"][0], grads["torch"][0], atol=1e-10)
     for a, b in zip(grads["keops"][1], grads["torch"][1]):
         assert torch.allclose(a, b, atol=1e-8)
+
+
+def test_bandlimit_cuts_modes_by_frequency_not_by_grid():
+    torch.manual_seed(0)
+    k = DiagKernel(4, 32, channels=2, dt_min=0.05, dt_max=0.5, bandlimit=0.5).double()
+    full = DiagKernel(4, 32, channels=2, dt_min=0.05, dt_max=0.5).double()
+    full.load_state_dict(k.state_dict())
+    turn = k.Lambda.imag.abs() * k.dt()[:, None]  # (H N/2) radians per training step
+    assert (turn > math.pi / 2).any() and (turn <= math.pi / 2).any()
+
+    def without(cut):  # the unlimited kernel with the modes in `cut` (H N/2) removed
+        C = torch.view_as_complex(full.C).clone()
+        C[:, cut] = 0
+        ref = copy.deepcopy(full)
+        ref.C.data = torch.view_as_real(C)
+        return ref
+
+    # Up to half the training rate only the training cut applies: the same modes at rate 1 and 2.
+    for rate in (0.5, 1.0, 2.0):
+        assert rel_err(k(64, rate=rate), without(turn > math.pi / 2)(64, rate=rate)) < 1e-12
+    # Coarser still, modes past the new Nyquist frequency go too (cut, never aliased).
+    assert rel_err(k(64, rate=4.0), without(turn * 4.0 > math.pi)(64, rate=4.0)) < 1e-12
+    with pytest.raises(ValueError, match="bandlimit"):
+        DiagKernel(2, 4, bandlimit=1.5)
+
+
+def test_bandlimited_recurrence_matches_convolution():
+    torch.manual_seed(0)
+    k = DiagKernel(3, 16, channels=2, dt_min=0.1, dt_max=1.0, bandlimit=0.5).double()
+    u = torch.randn(2, 3, 40, dtype=torch.float64)
+    for rate in (1.0, 3.0, torch.tensor([1.0, 3.0], dtype=torch.float64)):
+        K = k(40, rate=rate)  # (C H L) or (B C H L)
+        K = K.expand(2, *K.shape[-3:])
+        conv = torch.stack([
+            torch.stack([(K[b, :, :, : t + 1].flip(-1) * u[b, None, :, : t + 1]).sum(-1)
+                         for t in range(40)], dim=-1) for b in range(2)
+        ])  # (B C H L)
+        state, mats = k.default_state(2), k.step_matrices(rate)
+        steps = []
+        for t in range(40):
+            y, state = k.step(u[..., t], state, mats)
+            steps.append(y)
+        assert rel_err(torch.stack(steps, dim=-1), conv) < 1e-9
