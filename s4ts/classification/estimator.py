@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 import s4ts
 from s4ts.classification.module import S4ClassifierModule
 from s4ts.nn.classifier import S4ClassifierNet
+from s4ts.nn.frontend import S4Filterbank
 
 __all__ = ["S4Classifier"]
 
@@ -161,6 +162,12 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
 
     `n_layers` S4 blocks per stage; `pool` lists the downsampling factors between stages
     (each multiplies the width by `expand`). Inputs are standardised per channel.
+
+    For audio-rate signals, `filterbank=F` puts a learned S4 filterbank in front
+    (`s4ts.nn.S4Filterbank`): F band filters per channel, log energies over frames of
+    `frame_length` samples, filters kept below `bandlimit` times the training Nyquist
+    frequency. The stages then run on frames (100 per second for 16 kHz audio and
+    frames of 160), and at another sample rate the frames keep their duration.
     """
 
     def __init__(
@@ -175,6 +182,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         pool: Sequence[int] = (),
         expand: int = 2,
         pooling: str = "mean",
+        filterbank: int | None = None,
+        frame_length: int = 160,
+        bandlimit: float | None = 0.5,
         dt_min: float = 1e-3,
         dt_max: float = 1e-1,
         lr: float = 3e-3,
@@ -199,6 +209,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         self.pool = pool
         self.expand = expand
         self.pooling = pooling
+        self.filterbank = filterbank
+        self.frame_length = frame_length
+        self.bandlimit = bandlimit
         self.dt_min = dt_min
         self.dt_max = dt_max
         self.lr = lr
@@ -234,10 +247,16 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"n_layers must be positive; got {self.n_layers!r}")
         if self.pooling not in _POOLINGS:
             raise ValueError(f"pooling must be one of {_POOLINGS}; got {self.pooling!r}")
-        for name in ("d_model", "d_state", "expand", "batch_size", "max_epochs"):
+        for name in ("d_model", "d_state", "expand", "batch_size", "max_epochs", "frame_length"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if self.filterbank is not None and (
+            not isinstance(self.filterbank, (int, np.integer)) or self.filterbank < 1
+        ):
+            raise ValueError(f"filterbank must be None or a positive number of filters; got {self.filterbank!r}")
+        if self.bandlimit is not None and not 0.0 < self.bandlimit <= 1.0:
+            raise ValueError(f"bandlimit must be None or in (0, 1]; got {self.bandlimit!r}")
         if not 0.0 <= self.validation_fraction < 1.0:
             raise ValueError(
                 f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}"
@@ -275,6 +294,12 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ training
 
     def _build_network(self, n_layers: tuple[int, ...]) -> torch.nn.Module:
+        frontend = None
+        if self.filterbank is not None:
+            frontend = S4Filterbank(
+                self.n_channels_, int(self.filterbank), int(self.frame_length),
+                bandlimit=self.bandlimit, ssm_lr=self.ssm_lr,
+            )
         return S4ClassifierNet(
             d_input=self.n_channels_,
             n_classes=len(self.classes_),
@@ -283,6 +308,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             pool=tuple(int(p) for p in self.pool),
             expand=self.expand,
             pooling=self.pooling,
+            frontend=frontend,
             d_state=self.d_state,
             mode=self.mode,
             init=self.init,

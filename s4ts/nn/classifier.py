@@ -1,58 +1,22 @@
-"""Sequence classification network: S4 backbone, masked pooling over time, linear head."""
+"""Sequence classification network: optional filterbank, S4 stages, masked pooling, linear head."""
 
 from __future__ import annotations
 
-import math
-
-import torch
 from torch import Tensor, nn
 
 from s4ts.nn.backbone import S4Backbone
+from s4ts.nn.frontend import S4Filterbank
+from s4ts.nn.pooling import masked_pool, pool_steps
 
-__all__ = ["S4ClassifierNet", "masked_pool", "pool_steps"]
-
-
-def pool_steps(x: Tensor, mask: Tensor | None, factor: int) -> tuple[Tensor, Tensor | None]:
-    """Mean over non-overlapping windows of `factor` valid steps: (B, L, H) -> (B, ceil(L/factor), H).
-
-    Windows start at step 0 and average only valid steps, so a series gives the same
-    pooled values whatever padding follows it.
-    """
-    if factor == 1:
-        return x, mask
-    B, L, H = x.shape
-    n_windows = math.ceil(L / factor)
-    pad = n_windows * factor - L
-    if mask is None and pad == 0:
-        return x.view(B, n_windows, factor, H).mean(dim=2), None
-    valid = torch.ones(B, L, dtype=torch.bool, device=x.device) if mask is None else mask
-    x = torch.nn.functional.pad(x * valid[..., None], (0, 0, 0, pad))  # (B, W*f, H)
-    valid = torch.nn.functional.pad(valid, (0, pad))  # (B, W*f)
-    counts = valid.view(B, n_windows, factor).sum(dim=2)  # (B, W)
-    sums = x.view(B, n_windows, factor, H).sum(dim=2)  # (B, W, H)
-    pooled = sums / counts.clamp_min(1)[..., None]
-    return pooled, counts > 0
-
-
-def masked_pool(x: Tensor, mask: Tensor | None, how: str) -> Tensor:
-    """Summarise valid steps over time: mean, max or last; (B, L, H) -> (B, H)."""
-    if mask is None:
-        return {"mean": lambda: x.mean(dim=1), "max": lambda: x.amax(dim=1),
-                "last": lambda: x[:, -1]}[how]()
-    if how == "mean":
-        m = mask[..., None].to(x.dtype)  # (B, L, 1)
-        return (x * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
-    if how == "max":
-        return x.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
-    if how == "last":
-        # Padding sits at the end, so the last valid step is at index (count - 1).
-        last = (mask.sum(dim=1) - 1).clamp_min(0)  # (B,)
-        return x[torch.arange(x.shape[0], device=x.device), last]
-    raise ValueError(f"pooling must be 'mean', 'max' or 'last'; got {how!r}")
+__all__ = ["S4ClassifierNet"]
 
 
 class S4ClassifierNet(nn.Module):
-    """S4 stages with mean-pooling downsampling between them, a pooling head over time, and logits."""
+    """Optional front end, S4 stages with mean-pooling downsampling between them, a pooling head, logits.
+
+    `frontend` (e.g. an `S4Filterbank`) turns audio-rate samples into frames of a fixed
+    duration before the first stage.
+    """
 
     def __init__(
         self,
@@ -63,6 +27,7 @@ class S4ClassifierNet(nn.Module):
         pool: tuple[int, ...] = (),
         expand: int = 2,
         pooling: str = "mean",
+        frontend: S4Filterbank | None = None,
         **s4_kwargs,
     ) -> None:
         super().__init__()
@@ -72,8 +37,9 @@ class S4ClassifierNet(nn.Module):
             )
         self.pool = tuple(pool)
         self.pooling = pooling
+        self.frontend = frontend
         stages = []
-        d_in = d_input
+        d_in = d_input if frontend is None else frontend.d_output
         for i, n in enumerate(n_layers):
             width = d_model * expand**i
             stages.append(
@@ -91,7 +57,12 @@ class S4ClassifierNet(nn.Module):
         after pooling the step is still `rate` times the training step and every stage gets
         the same `rate`: each S4 layer keeps its learned continuous-time filters. (A window
         then spans `rate` times as long, a slightly different smoothing than in training.)
+        A front end absorbs the rate instead: its frames last as long as in training, so
+        the stages after it run at rate 1.
         """
+        if self.frontend is not None:
+            x, mask = self.frontend(x, mask, rate=rate)  # (B, T, F)
+            rate = 1.0
         for i, stage in enumerate(self.stages):
             x = stage(x, rate=rate, mask=mask)  # (B, L_i, H_i)
             if i < len(self.pool):

@@ -11,7 +11,8 @@ import torch
 from sklearn.base import clone
 
 from s4ts.classification import S4Classifier, S4ClassifierNet
-from s4ts.nn.classifier import masked_pool, pool_steps
+from s4ts.data.audio import decimate
+from s4ts.nn import masked_pool, pool_steps
 
 TINY = {"d_model": 8, "d_state": 8, "dropout": 0.0, "batch_size": 8}
 
@@ -207,3 +208,41 @@ def test_network_runs_without_lightning():
     net = S4ClassifierNet(3, 4, d_model=8, n_layers=(1, 1), pool=(2,), d_state=8, bidirectional=True)
     out = net(torch.randn(2, 9, 3))
     assert out.shape == (2, 4)
+
+
+def chirps(n: int = 48, sample_rate: float = 8000.0, seed: int = 0):
+    """Two classes of 0.1 s noisy tones (low 300-700 Hz, high 1100-1500 Hz) with random phase."""
+    rng = np.random.default_rng(seed)
+    y = np.where(np.arange(n) % 2 == 0, "low", "high")
+    freq = np.where(y == "low", 500.0, 1300.0) + rng.uniform(-200, 200, n)
+    t = np.arange(int(0.1 * sample_rate)) / sample_rate
+    X = np.sin(2 * np.pi * freq[:, None] * t + rng.uniform(0, 2 * np.pi, (n, 1)))
+    return X + 0.3 * rng.standard_normal(X.shape), y
+
+
+def test_filterbank_front_end_learns_and_keeps_its_accuracy_at_half_the_rate(tmp_path):
+    X, y = chirps()
+    clf = S4Classifier(**TINY, n_layers=1, filterbank=8, frame_length=40, max_epochs=15, lr=1e-2,
+                       validation_fraction=0.0, random_state=0).fit(X, y, sample_rate=8000.0)
+    X_test, y_test = chirps(seed=1)
+    X_half = decimate(X_test, 2).numpy()  # 4 kHz: the tones stay below the new Nyquist frequency
+    assert clf.score(X_test, y_test) >= 0.9
+    assert clf.score(X_half, y_test, sample_rate=4000.0) >= 0.9
+    assert clf.network_.frontend.frame_steps(clf._rate(4000.0)) == 20  # frames keep 5 ms
+    with pytest.raises(ValueError, match="whole number of samples per frame"):
+        clf.predict(X_test, sample_rate=4410.0)  # 5 ms = 22.05 samples
+    clf.save(tmp_path / "fb")
+    loaded = S4Classifier.load(tmp_path / "fb")
+    assert loaded.filterbank == 8
+    np.testing.assert_allclose(loaded.predict_proba(X_half, sample_rate=4000.0),
+                               clf.predict_proba(X_half, sample_rate=4000.0), atol=1e-6)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"filterbank": 0}, "filterbank"), ({"frame_length": 0}, "frame_length"),
+    ({"filterbank": 4, "bandlimit": 2.0}, "bandlimit"),
+])
+def test_filterbank_parameter_errors(params, match):
+    X, y = waves(n=8)
+    with pytest.raises(ValueError, match=match):
+        S4Classifier(**TINY, **params).fit(X, y)

@@ -1,0 +1,49 @@
+"""Masked pooling over time: fixed windows of steps, and a summary over all valid steps."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+__all__ = ["masked_pool", "pool_steps"]
+
+
+def pool_steps(x: Tensor, mask: Tensor | None, factor: int) -> tuple[Tensor, Tensor | None]:
+    """Mean over non-overlapping windows of `factor` valid steps: (B, L, H) -> (B, ceil(L/factor), H).
+
+    Windows start at step 0 and average only valid steps, so a series gives the same
+    pooled values whatever padding follows it.
+    """
+    if factor == 1:
+        return x, mask
+    B, L, H = x.shape
+    n_windows = math.ceil(L / factor)
+    pad = n_windows * factor - L
+    if mask is None and pad == 0:
+        return x.view(B, n_windows, factor, H).mean(dim=2), None
+    valid = torch.ones(B, L, dtype=torch.bool, device=x.device) if mask is None else mask
+    x = torch.nn.functional.pad(x * valid[..., None], (0, 0, 0, pad))  # (B, W*f, H)
+    valid = torch.nn.functional.pad(valid, (0, pad))  # (B, W*f)
+    counts = valid.view(B, n_windows, factor).sum(dim=2)  # (B, W)
+    sums = x.view(B, n_windows, factor, H).sum(dim=2)  # (B, W, H)
+    pooled = sums / counts.clamp_min(1)[..., None]
+    return pooled, counts > 0
+
+
+def masked_pool(x: Tensor, mask: Tensor | None, how: str) -> Tensor:
+    """Summarise valid steps over time: mean, max or last; (B, L, H) -> (B, H)."""
+    if mask is None:
+        return {"mean": lambda: x.mean(dim=1), "max": lambda: x.amax(dim=1),
+                "last": lambda: x[:, -1]}[how]()
+    if how == "mean":
+        m = mask[..., None].to(x.dtype)  # (B, L, 1)
+        return (x * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
+    if how == "max":
+        return x.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
+    if how == "last":
+        # Padding sits at the end, so the last valid step is at index (count - 1).
+        last = (mask.sum(dim=1) - 1).clamp_min(0)  # (B,)
+        return x[torch.arange(x.shape[0], device=x.device), last]
+    raise ValueError(f"pooling must be 'mean', 'max' or 'last'; got {how!r}")
