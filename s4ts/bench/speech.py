@@ -60,12 +60,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/bench", help="folder for the summary and the model")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     group = parser.add_argument_group("S4 model (defaults: the CPU configuration of the docs)")
-    group.add_argument("--d-model", type=int, default=None,
-                       help="first-stage width (default: raw 16, mfcc 64)")
-    group.add_argument("--n-layers", type=int, nargs="+", default=None,
-                       help="S4 blocks per stage (default: raw 1 3, mfcc 4)")
-    group.add_argument("--pool", type=int, nargs="*", default=None,
-                       help="downsampling factors between stages (default: raw 64, mfcc none)")
+    group.add_argument("--filterbank", type=int, default=None,
+                       help="learned S4 filters in front of raw audio, 0 for none (default: raw 64)")
+    group.add_argument("--frame-length", type=int, default=160,
+                       help="filterbank frame in samples (160 = 10 ms at 16 kHz)")
+    group.add_argument("--bandlimit", type=float, default=0.4,
+                       help="filterbank band edge as a fraction of the 16 kHz Nyquist frequency "
+                       "(0.4 = 3.2 kHz, under the 3.6 kHz edge of the 8 kHz decimation filter)")
+    group.add_argument("--d-model", type=int, default=64, help="first-stage width")
+    group.add_argument("--n-layers", type=int, nargs="+", default=[4], help="S4 blocks per stage")
+    group.add_argument("--pool", type=int, nargs="*", default=[],
+                       help="downsampling factors between stages (default: none)")
     group.add_argument("--expand", type=int, default=4, help="width multiplier at each pooling")
     group.add_argument("--d-state", type=int, default=64)
     group.add_argument("--mode", default="diag", choices=["diag", "dplr"])
@@ -73,11 +78,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--unidirectional", action="store_true",
                        help="causal S4 layers (default: bidirectional, as in the paper)")
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=int, default=7)
+    group.add_argument("--epochs", type=int, default=18)
     group.add_argument("--max-minutes", type=float, default=28.0,
                        help="stop training after this many minutes (the budget is 30)")
     group.add_argument("--batch-size", type=int, default=16)
-    group.add_argument("--lr", type=float, default=5e-3)
+    group.add_argument("--lr", type=float, default=3e-3)
     group.add_argument("--patience", type=int, default=8)
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--verbose", action="store_true", help="show the training progress bar")
@@ -85,17 +90,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _defaults(args: argparse.Namespace) -> dict:
     """Model configuration: explicit options, else the defaults for the input kind."""
-    raw = args.input == "raw"
-    pool = args.pool if args.pool is not None else ([64] if raw else [])
-    n_layers = args.n_layers or ([1, 3] if raw else [4])
-    if len(n_layers) == 1:
-        n_layers = n_layers[0]
-    return {
-        "d_model": args.d_model or (16 if raw else 64), "n_layers": n_layers, "pool": tuple(pool),
-        "expand": args.expand,
-        "d_state": args.d_state, "mode": args.mode, "dropout": args.dropout,
+    filterbank = args.filterbank if args.filterbank is not None else (64 if args.input == "raw" else 0)
+    n_layers = args.n_layers[0] if len(args.n_layers) == 1 else tuple(args.n_layers)
+    config = {
+        "d_model": args.d_model, "n_layers": n_layers, "pool": tuple(args.pool),
+        "expand": args.expand, "d_state": args.d_state, "mode": args.mode, "dropout": args.dropout,
         "bidirectional": not args.unidirectional,
     }
+    if filterbank:
+        config.update(filterbank=filterbank, frame_length=args.frame_length, bandlimit=args.bandlimit)
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
