@@ -159,6 +159,8 @@ class S4Config:
     # Calendar features of every step's timestamp as extra inputs: none, time of day and day
     # of week ("week"), or those and the day of year ("year").
     calendar: str = "none"
+    # A linear context -> horizon path beside S4 (S4 then models what a linear forecast misses).
+    linear: bool = False
 
 
 def _converter(default: object):
@@ -231,7 +233,9 @@ def _train_s4(load: SplitLoader, seq_len: int, horizon: int,
     torch.manual_seed(train_config.seed)
     settings = asdict(model_config)
     n_marks = CALENDAR_MARKS[settings.pop("calendar")]
-    model = S4Informer(train.data.shape[1], horizon, n_marks=n_marks, **settings)
+    linear_context = seq_len if settings.pop("linear") else 0
+    model = S4Informer(train.data.shape[1], horizon, n_marks=n_marks, linear_context=linear_context,
+                       **settings)
     info = fit_s4(model, train, val, train_config)
     val_mse, _ = evaluate(model, val)
     return Trial(overrides, seq_len, model, val_mse, info)
@@ -376,6 +380,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--calendar", default=s4.calendar, choices=list(CALENDAR_MARKS),
                        help="calendar inputs for every context and horizon step (sin/cos): "
                             "none, time of day and day of week, or those and day of year")
+    group.add_argument("--linear", action="store_true",
+                       help="add a linear context -> horizon path beside S4")
     group.add_argument("--joint", action="store_true",
                        help="M: one model over all channels instead of channel-independent")
     group.add_argument("--ssm-lr", type=float, default=s4.ssm_lr)
@@ -402,6 +408,7 @@ def run(args: argparse.Namespace) -> int:
         d_model=args.d_model, n_layers=args.n_layers, d_state=args.d_state, mode=args.mode,
         dropout=args.dropout, norm=args.norm, bidirectional=args.bidirectional,
         channel_independent=not args.joint, ssm_lr=args.ssm_lr, calendar=args.calendar,
+        linear=args.linear,
     )
     train_config = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,

@@ -30,13 +30,16 @@ class S4Informer(nn.Module):
     values are zeros, with an extra channel marking them, so no decoder or autoregression.
     With `n_marks` > 0 every step also gets the first `n_marks` calendar features of its
     timestamp (context and horizon alike), so forecasts can follow the time of day, week, year.
+    With `linear_context` = seq_len, a linear map from the normalised context to the horizon
+    (shared by the channels; zero until `fit_linear_path` sets it by least squares) is added
+    to the S4 output: the model holds a linear forecaster and S4 learns what it leaves over.
     """
 
     def __init__(
         self, n_channels: int, pred_len: int, channel_independent: bool = True,
         norm: str = "last", d_model: int = 64, n_layers: int = 2, d_state: int = 64,
         mode: str = "diag", dropout: float = 0.1, bidirectional: bool = False,
-        ssm_lr: float = 1e-3, n_marks: int = 0,
+        ssm_lr: float = 1e-3, n_marks: int = 0, linear_context: int = 0,
     ) -> None:
         super().__init__()
         if norm not in NORMS:
@@ -50,6 +53,11 @@ class S4Informer(nn.Module):
             width + 1 + n_marks, width, d_model=d_model, n_layers=n_layers, d_state=d_state, mode=mode,
             dropout=dropout, bidirectional=bidirectional, ssm_lr=ssm_lr,
         )
+        self.linear = None
+        if linear_context:
+            self.linear = nn.Linear(linear_context, pred_len)
+            nn.init.zeros_(self.linear.weight)
+            nn.init.zeros_(self.linear.bias)
 
     def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
         """Forecast (B, pred_len, C) from a context (B, seq_len, C) and, when the model uses
@@ -66,18 +74,7 @@ class S4Informer(nn.Module):
             x = x.transpose(1, 2).reshape(batch * channels, seq_len, 1)  # (B C, L, 1)
             if self.n_marks:
                 marks = marks.repeat_interleave(channels, dim=0)  # (B C, L + H, F)
-        # Per-window normalisation makes the model see shapes, not levels: the level shifts
-        # between train and test splits in ETT are what hurts deep models most there.
-        if self.norm == "last":
-            shift = x[:, -1:, :]  # (B', 1, C')
-            scale = torch.ones_like(shift)
-        elif self.norm == "mean":
-            shift = x.mean(dim=1, keepdim=True)  # (B', 1, C')
-            scale = x.std(dim=1, keepdim=True) + 1e-5
-        else:
-            shift = torch.zeros_like(x[:, -1:, :])
-            scale = torch.ones_like(shift)
-        z = (x - shift) / scale  # (B', L, C')
+        z, shift, scale = self._normalise(x)  # (B', L, C'), (B', 1, C') twice
         rows = z.shape[0]
         horizon = z.new_zeros(rows, self.pred_len, z.shape[2])  # (B', H, C')
         values = torch.cat([z, horizon], dim=1)  # (B', L + H, C')
@@ -86,10 +83,56 @@ class S4Informer(nn.Module):
         )  # (B', L + H, 1)
         features = [values, mask] + ([marks] if self.n_marks else [])
         y = self.backbone(torch.cat(features, dim=2))[:, -self.pred_len:]  # (B', H, C')
+        if self.linear is not None:
+            if seq_len != self.linear.in_features:
+                raise ValueError(f"This model's linear path reads {self.linear.in_features} context "
+                                 f"steps; got {seq_len}.")
+            y = y + self.linear(z.transpose(1, 2)).transpose(1, 2)  # (B', H, C')
         y = y * scale + shift
         if self.channel_independent:
             y = y.reshape(batch, channels, self.pred_len).transpose(1, 2)  # (B, H, C)
         return y
+
+
+    def _normalise(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-window normalised context (B', L, C') and its shift and scale (B', 1, C').
+
+        The model sees shapes, not levels: the level shifts between train and test splits
+        in ETT are what hurts deep models most there."""
+        if self.norm == "last":
+            shift = x[:, -1:, :]
+            scale = torch.ones_like(shift)
+        elif self.norm == "mean":
+            shift = x.mean(dim=1, keepdim=True)
+            scale = x.std(dim=1, keepdim=True) + 1e-5
+        else:
+            shift = torch.zeros_like(x[:, -1:, :])
+            scale = torch.ones_like(shift)
+        return (x - shift) / scale, shift, scale
+
+    @torch.no_grad()
+    def fit_linear_path(self, windows: Windows, ridge: float = 1.0) -> None:
+        """Set the linear path to the ridge least-squares forecast of the training windows
+        (in the normalised space it works in), so S4 starts on what a linear model misses."""
+        if self.linear is None:
+            raise ValueError("This model has no linear path (linear_context=0).")
+        L, H = self.linear.in_features, self.pred_len
+        gram = ridge * torch.eye(L + 1, dtype=torch.float64)  # (L + 1, L + 1), last: bias
+        moments = torch.zeros(L + 1, H, dtype=torch.float64)
+        for chunk in torch.arange(windows.count).split(1024):
+            x, _, y = windows.batch(chunk)  # (B, L, C), _, (B, H, C)
+            if self.channel_independent:
+                x = x.transpose(1, 2).reshape(-1, L, 1)  # (B C, L, 1)
+                y = y.transpose(1, 2).reshape(-1, H, 1)  # (B C, H, 1)
+            z, shift, scale = self._normalise(x)
+            inputs = z.transpose(1, 2).reshape(-1, L).double()  # (B C', L)
+            inputs = torch.cat([inputs, torch.ones_like(inputs[:, :1])], dim=1)  # (B C', L + 1)
+            targets = ((y - shift) / scale).transpose(1, 2).reshape(-1, H).double()  # (B C', H)
+            gram += inputs.T @ inputs
+            moments += inputs.T @ targets
+        solution = torch.linalg.solve(gram, moments)  # (L + 1, H)
+        self.linear.weight.copy_(solution[:-1].T)
+        self.linear.bias.copy_(solution[-1])
 
 
 class Ensemble(nn.Module):
@@ -213,6 +256,9 @@ def fit(
 def fit_s4(
     model: S4Informer, train: Windows, val: Windows, config: TrainConfig,
 ) -> dict[str, float]:
-    """Train the S4 model with its SSM parameters in their own optimizer group."""
+    """Train the S4 model with its SSM parameters in their own optimizer group; a linear path
+    starts from its least-squares fit."""
+    if model.linear is not None:
+        model.fit_linear_path(train)
     groups = ssm_param_groups(model, lr=config.lr, weight_decay=config.weight_decay)
     return fit(model, train, val, config, param_groups=groups)

@@ -72,6 +72,18 @@ def test_models_map_context_to_horizon():
         assert not torch.allclose(marked(x, marks), marked(x, marks.flip(1)))
         with pytest.raises(ValueError, match="needs marks"):
             marked(x)
+        # The linear path starts at zero (the plain S4 forecast), then adds a linear forecast.
+        plain = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
+                           d_state=4).eval()
+        linear = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
+                            d_state=4, linear_context=32).eval()
+        linear.backbone.load_state_dict(plain.backbone.state_dict())
+        torch.testing.assert_close(linear(x), plain(x))
+        with torch.no_grad():
+            linear.linear.bias.fill_(1.0)
+        torch.testing.assert_close(linear(x), plain(x) + 1.0)
+        with pytest.raises(ValueError, match="linear path reads 32"):
+            linear(x[:, :16])
 
 
 def run_tiny_etth1(tmp_path: Path, *options: str) -> dict:
@@ -106,13 +118,14 @@ def test_end_to_end_tiny_run(tmp_path: Path):
 
 def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
     record = run_tiny_etth1(
-        tmp_path, "--search", "seq_len=24,48", "calendar=week", "--ensemble", "2",
+        tmp_path, "--search", "seq_len=24,48", "calendar=week", "linear=true", "--ensemble", "2",
         "--max-train-windows", "64", "--max-val-windows", "64",
     )
     trials = record["search"]
-    assert [(t["seq_len"], t["calendar"]) for t in trials] == [(24, "week"), (48, "week")]
+    assert [(t["seq_len"], t["calendar"], t["linear"]) for t in trials] == [
+        (24, "week", True), (48, "week", True)]
     best = min(trials, key=lambda t: t["val_mse"])
-    assert record["selected"] == {"seq_len": best["seq_len"], "calendar": "week"}
+    assert record["selected"] == {"seq_len": best["seq_len"], "calendar": "week", "linear": True}
     assert record["seq_len"] == best["seq_len"] and record["ensemble"] == 2
     assert record["linear_seq_len"] in (24, 48)
     assert np.isfinite(record["ours_mse"]) and record["ours_mse"] < 1.0
@@ -141,3 +154,18 @@ def test_ensemble_averages_members():
     members = [DLinear(16, 4), DLinear(16, 4)]
     expected = (members[0](x) + members[1](x)) / 2
     torch.testing.assert_close(Ensemble(members)(x), expected)
+
+
+def test_linear_path_starts_from_least_squares():
+    # A series that a linear forecaster predicts exactly: a sum of two sinusoids.
+    t = np.arange(400)
+    data = (np.sin(2 * np.pi * t / 24) + 0.5 * np.sin(2 * np.pi * t / 7))[:, None]
+    windows = Windows(data, seq_len=48, pred_len=12)
+    model = S4Informer(1, 12, d_model=8, n_layers=1, d_state=4, linear_context=48)
+    model.fit_linear_path(windows, ridge=1e-6)
+    x, _, y = windows.batch(torch.arange(windows.count))
+    z, shift, _ = model._normalise(x)
+    linear_only = model.linear(z.transpose(1, 2)).transpose(1, 2) + shift
+    assert (linear_only - y).abs().max() < 1e-3
+    with pytest.raises(ValueError, match="no linear path"):
+        S4Informer(1, 12, d_model=8, n_layers=1, d_state=4).fit_linear_path(windows)
