@@ -14,8 +14,14 @@ MSE is on the demand normalised by the mean and standard deviation of the native
 data. The last line is JSON, nested by direction:
   {"coarser": {"zero_shot_over_retrained": ..., "naive_over_retrained": ...}, "finer": {...}}
 
+--dt-per-hour MIN MAX starts every model from the same continuous-time filters (the S4
+step range given per hour, e.g. 0.002 0.2 = the library default for the 30-min model).
+Without it each frequency gets the library's per-step default, so the 15-min model starts
+with time constants half as long as the 30-min one: a different model, not only a
+different grid.
+
 Run: OMP_NUM_THREADS=2 .venv/bin/python benchmarks/zero_shot_rate.py [--native-hours 1.0]
-(about 10 min each on 2 CPU cores)
+[--dt-per-hour 0.002 0.2] (about 1.2 min per seed on 2 CPU cores)
 """
 
 from __future__ import annotations
@@ -52,6 +58,16 @@ def demand(step_hours: float) -> pd.Series:
     return y.reindex(fine).interpolate(method="time")
 
 
+def _dt_range(step_hours: float, dt_per_hour: list[float] | None) -> dict:
+    """S4 step range Δ for a model on `step_hours` steps: the library default (per step), or
+    the same range per hour for every frequency, so that all models start from the same
+    continuous-time filters (a mode's time constant is 2 / Δ steps, that is 2 / (Δ per hour)
+    hours) and differ only in the grid they sample."""
+    if dt_per_hour is None:
+        return {}
+    return {"dt_min": dt_per_hour[0] * step_hours, "dt_max": dt_per_hour[1] * step_hours}
+
+
 def model(step_hours: float, args: argparse.Namespace, seed: int) -> S4Forecaster:
     """The benchmark's configuration, with context and horizon in steps of `step_hours`."""
     return S4Forecaster(
@@ -62,6 +78,7 @@ def model(step_hours: float, args: argparse.Namespace, seed: int) -> S4Forecaste
         n_layers=3,
         d_state=32,
         dropout=0.0,
+        **_dt_range(step_hours, args.dt_per_hour),
         learning_rate=3e-3,
         batch_size=32,
         max_epochs=args.epochs,
@@ -106,6 +123,11 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=3,
                         help="epochs without validation improvement before stopping")
     parser.add_argument("--test-days", type=int, default=60, help="held-out final period")
+    parser.add_argument(
+        "--dt-per-hour", type=float, nargs=2, metavar=("MIN", "MAX"),
+        help="initial S4 step range per hour of time, the same for every frequency (default: "
+        "the library's 0.001-0.1 per step, so each frequency starts from other time constants)",
+    )
     parser.add_argument("--seeds", type=int, default=3, help="independently trained models averaged")
     parser.add_argument(
         "--native-hours", type=float, default=0.5, choices=(0.5, 1.0),
