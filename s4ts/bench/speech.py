@@ -90,6 +90,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _defaults(args: argparse.Namespace) -> dict:
     """Model configuration: explicit options, else the defaults for the input kind."""
+    if args.input == "mfcc" and args.filterbank:
+        raise ValueError("--filterbank applies to raw audio; MFCC input is already in frames")
     filterbank = args.filterbank if args.filterbank is not None else (64 if args.input == "raw" else 0)
     n_layers = args.n_layers[0] if len(args.n_layers) == 1 else tuple(args.n_layers)
     config = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from speech_corpus import SR, tone, write_fake_corpus
 
 from s4ts.data.audio import (
     MFCC,
@@ -17,12 +18,6 @@ from s4ts.data.audio import (
 )
 from s4ts.datasets.speech_commands import SC10_WORDS, list_speech_commands, load_speech_commands
 from s4ts.datasets.spoken_words import espeak_available, generate_corpus
-
-SR = 16000
-
-
-def tone(freq: float, n: int = SR, sr: int = SR) -> np.ndarray:
-    return np.sin(2 * np.pi * freq * np.arange(n) / sr).astype(np.float32)
 
 
 def test_wav_round_trip(tmp_path):
@@ -77,18 +72,6 @@ def test_mfcc_frame_rate_does_not_depend_on_sample_rate():
     a = MFCC(sample_rate=16000)(torch.zeros(16000))
     b = MFCC(sample_rate=8000)(torch.zeros(8000))
     assert a.shape == b.shape == (20, 101)
-
-
-def write_fake_corpus(root, words=("yes", "no", "up"), per_word=3):
-    """A tiny Speech Commands tree: tones per word, one file per split per word."""
-    for k, word in enumerate(words):
-        (root / word).mkdir(parents=True)
-        for i in range(per_word):
-            write_wav(root / word / f"spk{i}_nohash_0.wav", 0.3 * tone(200.0 * (k + 1), 12000), SR)
-    (root / "_background_noise_").mkdir()
-    write_wav(root / "_background_noise_" / "white.wav", np.zeros(100), SR)
-    (root / "validation_list.txt").write_text("".join(f"{w}/spk1_nohash_0.wav\n" for w in words))
-    (root / "testing_list.txt").write_text("".join(f"{w}/spk2_nohash_0.wav\n" for w in words))
 
 
 def test_loader_splits_and_shapes(tmp_path):
