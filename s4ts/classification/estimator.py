@@ -448,6 +448,8 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "network_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
         rate = self._rate(sample_rate)
+        if self.network_.frontend is not None:
+            self.network_.frontend.frame_steps(rate)  # a rate that splits frames fails here, before any work
         values, mask, _ = self._prepare(X)
         device = self._device()
         net = self.network_.to(device).eval()
