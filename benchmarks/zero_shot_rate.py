@@ -135,6 +135,10 @@ def main() -> None:
         "protocol says); 1.0 = hourly means, so that 'finer' is the real 30-min data",
     )
     args = parser.parse_args()
+    if args.dt_per_hour and not 0 < args.dt_per_hour[0] <= args.dt_per_hour[1]:
+        parser.error(f"--dt-per-hour needs 0 < MIN <= MAX; got {args.dt_per_hour}")
+    if args.val_days < 0 or args.test_days < 1 or args.seeds < 1:
+        parser.error("--val-days must be >= 0, --test-days and --seeds >= 1")
     torch.set_num_threads(2)
 
     n = args.native_hours

@@ -93,7 +93,6 @@ class S4Informer(nn.Module):
             y = y.reshape(batch, channels, self.pred_len).transpose(1, 2)  # (B, H, C)
         return y
 
-
     def _normalise(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-window normalised context (B', L, C') and its shift and scale (B', 1, C').
 
@@ -170,7 +169,6 @@ class Windows:
         if marks is not None and len(marks) != len(data):
             raise ValueError(f"marks has {len(marks)} rows for {len(data)} steps of data.")
         self.marks = None if marks is None else torch.as_tensor(marks, dtype=torch.float32)
-        self.n_marks = 0 if marks is None else self.marks.shape[1]
         self.seq_len = seq_len
         self.pred_len = pred_len
         self.count = len(data) - seq_len - pred_len + 1

@@ -184,7 +184,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         pooling: str = "mean",
         filterbank: int | None = None,
         frame_length: int = 160,
-        bandlimit: float | None = 0.5,
+        bandlimit: float | None = 0.4,
         dt_min: float = 1e-3,
         dt_max: float = 1e-1,
         lr: float = 3e-3,

@@ -27,8 +27,9 @@ class S4Filterbank(nn.Module):
     by a log with a floor, and centred per series and band over its valid frames
     (cepstral mean normalisation: a fixed gain or an empty band becomes a constant 0).
     `bandlimit` keeps the filters below that fraction of the training Nyquist
-    frequency (see `DiagKernel`): 0.5 makes halving the sample rate lossless for the
-    model; at coarser rates modes past the new Nyquist frequency are cut, not aliased.
+    frequency (see `DiagKernel`). The default 0.4 stays under the passband edge of
+    `s4ts.data.audio.decimate` by 2 (0.45), so halving the rate removes nothing the
+    filters use; at coarser rates modes past the new Nyquist frequency are cut, not aliased.
     """
 
     def __init__(
@@ -39,7 +40,7 @@ class S4Filterbank(nn.Module):
         d_state: int = 16,
         dt_min: float = 1e-2,
         dt_max: float = 0.5,
-        bandlimit: float | None = 0.5,
+        bandlimit: float | None = 0.4,
         floor: float = 1e-4,
         ssm_lr: float | None = 1e-3,
     ) -> None:

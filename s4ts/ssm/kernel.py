@@ -106,8 +106,9 @@ class DiagKernel(_SSMBase):
     step Δ, and by at most π per step actually taken, Δ·rate. So the model uses
     frequencies up to `bandlimit` times the training Nyquist frequency, and on a
     coarser grid a mode past that grid's Nyquist frequency is cut instead of
-    aliasing onto a lower one. A value of 0.5 trains a model that loses nothing
-    when the sampling rate is halved.
+    aliasing onto a lower one. At most 0.5 keeps a model within what half its
+    sampling rate can carry; a real anti-aliasing filter cuts a little below the
+    new Nyquist frequency, so leave it room (0.4 under `s4ts.data.audio.decimate`).
     """
 
     def __init__(

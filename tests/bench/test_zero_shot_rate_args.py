@@ -1,0 +1,24 @@
+"""benchmarks/zero_shot_rate.py refuses bad options before loading any data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "zero_shot_rate.py"
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--dt-per-hour", "0.2", "0.002"], "--dt-per-hour needs 0 < MIN <= MAX"),
+    (["--dt-per-hour", "0", "0.2"], "--dt-per-hour needs 0 < MIN <= MAX"),
+    (["--seeds", "0"], "--seeds >= 1"),
+    (["--val-days", "-1"], "--val-days must be >= 0"),
+])
+def test_bad_options_exit_with_a_usage_error(options, message):
+    result = subprocess.run([sys.executable, str(SCRIPT), *options], check=False, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2
+    assert message in result.stderr
