@@ -1,34 +1,45 @@
-"""A DLinear-style baseline: moving-average decomposition, then one linear map per component."""
+"""The linear baseline: DLinear's function class, fit in closed form.
+
+DLinear (Zeng et al., 2023) maps the context to the horizon through a moving-average trend
+and its remainder, each by a linear layer. A moving average is itself linear, so DLinear is a
+linear map of the context; NLinear is the same map after subtracting the last value. The
+best such map on the training windows is their ridge least-squares solution, which needs no
+learning rate, epochs or early stopping that could leave the baseline under-trained.
+"""
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from s4ts.bench.models import NORMS, Windows, fit_least_squares, normalise_context
 
-class DLinear(nn.Module):
-    """Trend (moving average) and remainder each mapped context -> horizon by a linear layer."""
 
-    def __init__(self, seq_len: int, pred_len: int, kernel_size: int = 25) -> None:
+class LinearForecaster(nn.Module):
+    """A linear map from the normalised context to the horizon, shared by the channels:
+    (B, seq_len, C) -> (B, pred_len, C). norm "none" is DLinear's (and Linear's) function
+    class, "last" NLinear's, "mean" a linear model on RevIN-standardised windows."""
+
+    def __init__(self, seq_len: int, pred_len: int, norm: str = "last") -> None:
         super().__init__()
-        if kernel_size < 1 or kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}.")
-        self.kernel_size = kernel_size
-        self.trend = nn.Linear(seq_len, pred_len)
-        self.remainder = nn.Linear(seq_len, pred_len)
-        # Start from the average of the context: a sane forecast before any training.
-        for layer in (self.trend, self.remainder):
-            nn.init.constant_(layer.weight, 1.0 / seq_len)
-            nn.init.zeros_(layer.bias)
+        if norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
+        self.norm = norm
+        self.map = nn.Linear(seq_len, pred_len)
+        # Until fit: the context's last value (norm "last") or zero, never an unfitted random map.
+        nn.init.zeros_(self.map.weight)
+        nn.init.zeros_(self.map.bias)
+
+    def fit(self, windows: Windows, ridge: float = 1.0) -> LinearForecaster:
+        """Set the map to the ridge least-squares forecast of every training window."""
+        fit_least_squares(self.map, windows, self.norm, channel_independent=True, ridge=ridge)
+        return self
 
     def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
-        """Forecast (B, pred_len, C) from a context (B, seq_len, C); channels share weights.
-        The calendar marks are ignored: DLinear reads the values alone."""
-        pad = (self.kernel_size - 1) // 2
-        series = x.transpose(1, 2)  # (B, C, L)
-        # Replicate the ends so the moving average keeps the context's length and level.
-        padded = F.pad(series, (pad, pad), mode="replicate")  # (B, C, L + 2 pad)
-        trend = F.avg_pool1d(padded, self.kernel_size, stride=1)  # (B, C, L)
-        out = self.trend(trend) + self.remainder(series - trend)  # (B, C, pred_len)
-        return out.transpose(1, 2)  # (B, pred_len, C)
+        """Forecast (B, pred_len, C) from a context (B, seq_len, C); the calendar marks are
+        ignored: the baseline reads the values alone."""
+        batch, seq_len, channels = x.shape
+        series = x.transpose(1, 2).reshape(batch * channels, seq_len, 1)  # (B C, L, 1)
+        z, shift, scale = normalise_context(series, self.norm)
+        y = self.map(z.transpose(1, 2)).transpose(1, 2) * scale + shift  # (B C, H, 1)
+        return y.reshape(batch, channels, -1).transpose(1, 2)  # (B, H, C)

@@ -23,7 +23,7 @@ import torch
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from s4ts.bench.baselines import DLinear
+from s4ts.bench.baselines import LinearForecaster
 from s4ts.bench.models import (
     NORMS,
     Ensemble,
@@ -31,7 +31,6 @@ from s4ts.bench.models import (
     TrainConfig,
     Windows,
     evaluate,
-    fit,
     fit_s4,
 )
 from s4ts.data.windows import calendar_features
@@ -241,30 +240,27 @@ def _train_s4(load: SplitLoader, seq_len: int, horizon: int,
     return Trial(overrides, seq_len, model, val_mse, info)
 
 
-def _train_linear(load: SplitLoader, seq_len: int, horizon: int,
-                  config: TrainConfig) -> Trial:
-    """Train the linear baseline at one context length; score it on validation."""
+def _fit_linear(load: SplitLoader, seq_len: int, horizon: int, norm: str) -> Trial:
+    """Fit the linear baseline at one context length and normalisation; score it on validation."""
     train, val, _ = load(seq_len, horizon)
-    torch.manual_seed(config.seed)
-    model = DLinear(seq_len, horizon)
-    info = fit(model, train, val, config)
+    model = LinearForecaster(seq_len, horizon, norm=norm).fit(train)
     val_mse, _ = evaluate(model, val)
-    return Trial({"seq_len": seq_len}, seq_len, model, val_mse, info)
+    return Trial({"seq_len": seq_len, "norm": norm}, seq_len, model, val_mse, {})
 
 
 def run_cell(
     load: SplitLoader, dataset: str, features: str, seq_len: int,
     horizon: int, model_config: S4Config, train_config: TrainConfig,
-    baseline_config: TrainConfig | None, search: dict[str, list] | None = None,
-    ensemble: int = 1,
+    baseline: bool = True, search: dict[str, list] | None = None, ensemble: int = 1,
 ) -> dict:
-    """Train and test our model (and the linear baseline, unless its config is None).
+    """Train and test our model (and, with `baseline`, the linear baseline).
 
     `load(seq_len, horizon)` gives the train/validation/test windows. Every configuration of `search`
     is trained once and scored on all validation windows; the best one is retrained with
     `ensemble - 1` more seeds and the mean forecast is tested. Test data never take part in a
-    choice. The baseline gets the same choice of context length (the `seq_len` values of
-    `search`), so a longer context does not favour our model alone.
+    choice. The baseline is chosen on validation too: its normalisation (none, last, mean)
+    and the same context lengths (the `seq_len` values of `search`), so a longer context
+    does not favour our model alone.
     """
     search = search or {}
     record: dict = {"dataset": dataset, "features": features, "horizon": horizon}
@@ -290,13 +286,14 @@ def run_cell(
     record["ensemble"] = ensemble
     if len(trials) > 1:
         record["search"] = [{**t.overrides, "val_mse": t.val_mse} for t in trials]
-    if baseline_config is not None:
+    if baseline:
         wall = time.perf_counter()
-        linear = min((_train_linear(load, n, horizon, baseline_config)
-                      for n in search.get("seq_len", [seq_len])), key=lambda t: t.val_mse)
+        linear = min((_fit_linear(load, n, horizon, norm)
+                      for n in search.get("seq_len", [seq_len]) for norm in NORMS),
+                     key=lambda t: t.val_mse)
         test = load(linear.seq_len, horizon)[2]
         record["linear_mse"], record["linear_mae"] = evaluate(linear.model, test)
-        record["linear_seq_len"] = linear.seq_len
+        record["linear_seq_len"], record["linear_norm"] = linear.seq_len, linear.overrides["norm"]
         record["linear_seconds"] = time.perf_counter() - wall
     published = load_published()
     for model_name, key in (("S4", "s4_paper"), ("Informer", "informer")):
@@ -356,9 +353,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/bench", help="folder for the CSV/Markdown tables")
     parser.add_argument("--json", help="also write one JSON record per cell to this path")
     parser.add_argument("--no-baseline", action="store_true", help="skip the linear baseline")
-    parser.add_argument("--baseline-epochs", type=int, default=10,
-                        help="epochs of the linear baseline, each over all training windows "
-                             "(it is cheap, so it gets its full budget)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
     parser.add_argument(
         "--search", nargs="+", metavar="KEY=V1,V2",
@@ -416,9 +410,6 @@ def run(args: argparse.Namespace) -> int:
         max_train_windows=args.max_train_windows or None,
         max_val_windows=args.max_val_windows or None, seed=args.seed,
     )
-    baseline_config = None if args.no_baseline else replace(
-        train_config, epochs=args.baseline_epochs, max_train_windows=None
-    )
     search = parse_search(args.search)
     if args.ensemble < 1:
         raise ValueError(f"--ensemble must be at least 1, got {args.ensemble}.")
@@ -442,7 +433,7 @@ def run(args: argparse.Namespace) -> int:
             load = split_loader(name, features, args.data_dir)
             for seq_len, horizon in zip(seq_lens, horizons):
                 cells.append(run_cell(load, name, features, seq_len, horizon, model_config,
-                                      train_config, baseline_config, search, args.ensemble))
+                                      train_config, not args.no_baseline, search, args.ensemble))
             stem = out / f"informer_{name}_{features}"
             pd.DataFrame(cells).to_csv(stem.with_suffix(".csv"), index=False)
             stem.with_suffix(".md").write_text(markdown_table(cells) + "\n")
@@ -452,7 +443,8 @@ def run(args: argparse.Namespace) -> int:
     report = "\n\n".join([
         f"Command: `{command}`", f"Machine: {machine_summary()}",
         f"S4 model: {asdict(model_config)}", f"Training: {asdict(train_config)}",
-        f"Linear baseline training: {baseline_config and asdict(baseline_config)}",
+        "Linear baseline: " + ("none" if args.no_baseline else
+                               "ridge least squares, normalisation chosen on validation"),
         f"Searched on validation: {search or 'nothing'}; ensemble of {args.ensemble}",
         markdown_table(records), f"Total wall time: {total:.0f} s",
     ])

@@ -1,8 +1,8 @@
-"""The S4 model of the Informer benchmark and the training loop shared with the baseline.
+"""The S4 model of the Informer benchmark, its training loop, and the least-squares fit that
+both its linear path and the linear baseline use.
 
-The loop is plain torch, not Lightning like the estimators: one short loop trains our model
-and the DLinear baseline identically (same windows, optimiser, schedule and early stopping),
-so no framework setting can differ between the two sides of the comparison.
+The loop is plain torch, not Lightning like the estimators: a short loop that is read in one
+place, where no framework setting can hide what the benchmark trained.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class S4Informer(nn.Module):
             x = x.transpose(1, 2).reshape(batch * channels, seq_len, 1)  # (B C, L, 1)
             if self.n_marks:
                 marks = marks.repeat_interleave(channels, dim=0)  # (B C, L + H, F)
-        z, shift, scale = self._normalise(x)  # (B', L, C'), (B', 1, C') twice
+        z, shift, scale = normalise_context(x, self.norm)  # (B', L, C'), (B', 1, C') twice
         rows = z.shape[0]
         horizon = z.new_zeros(rows, self.pred_len, z.shape[2])  # (B', H, C')
         values = torch.cat([z, horizon], dim=1)  # (B', L + H, C')
@@ -93,45 +93,12 @@ class S4Informer(nn.Module):
             y = y.reshape(batch, channels, self.pred_len).transpose(1, 2)  # (B, H, C)
         return y
 
-    def _normalise(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Per-window normalised context (B', L, C') and its shift and scale (B', 1, C').
-
-        The model sees shapes, not levels: the level shifts between train and test splits
-        in ETT are what hurts deep models most there."""
-        if self.norm == "last":
-            shift = x[:, -1:, :]
-            scale = torch.ones_like(shift)
-        elif self.norm == "mean":
-            shift = x.mean(dim=1, keepdim=True)
-            scale = x.std(dim=1, keepdim=True) + 1e-5
-        else:
-            shift = torch.zeros_like(x[:, -1:, :])
-            scale = torch.ones_like(shift)
-        return (x - shift) / scale, shift, scale
-
-    @torch.no_grad()
     def fit_linear_path(self, windows: Windows, ridge: float = 1.0) -> None:
         """Set the linear path to the ridge least-squares forecast of the training windows
         (in the normalised space it works in), so S4 starts on what a linear model misses."""
         if self.linear is None:
             raise ValueError("This model has no linear path (linear_context=0).")
-        L, H = self.linear.in_features, self.pred_len
-        gram = ridge * torch.eye(L + 1, dtype=torch.float64)  # (L + 1, L + 1), last: bias
-        moments = torch.zeros(L + 1, H, dtype=torch.float64)
-        for chunk in torch.arange(windows.count).split(1024):
-            x, _, y = windows.batch(chunk)  # (B, L, C), _, (B, H, C)
-            if self.channel_independent:
-                x = x.transpose(1, 2).reshape(-1, L, 1)  # (B C, L, 1)
-                y = y.transpose(1, 2).reshape(-1, H, 1)  # (B C, H, 1)
-            z, shift, scale = self._normalise(x)
-            inputs = z.transpose(1, 2).reshape(-1, L).double()  # (B C', L)
-            inputs = torch.cat([inputs, torch.ones_like(inputs[:, :1])], dim=1)  # (B C', L + 1)
-            targets = ((y - shift) / scale).transpose(1, 2).reshape(-1, H).double()  # (B C', H)
-            gram += inputs.T @ inputs
-            moments += inputs.T @ targets
-        solution = torch.linalg.solve(gram, moments)  # (L + 1, H)
-        self.linear.weight.copy_(solution[:-1].T)
-        self.linear.bias.copy_(solution[-1])
+        fit_least_squares(self.linear, windows, self.norm, self.channel_independent, ridge)
 
 
 class Ensemble(nn.Module):
@@ -147,7 +114,7 @@ class Ensemble(nn.Module):
 
 @dataclass
 class TrainConfig:
-    """Optimisation settings shared by our model and the baseline."""
+    """Optimisation settings of our model."""
 
     epochs: int = 4
     batch_size: int = 64
@@ -185,6 +152,58 @@ class Windows:
         chunk = self.data[rows]  # (B, L + H, C)
         marks = None if self.marks is None else self.marks[rows]
         return chunk[:, : self.seq_len], marks, chunk[:, self.seq_len:]
+
+
+def normalise_context(x: torch.Tensor, norm: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-window normalised context (B, L, C) and its shift and scale (B, 1, C).
+
+    "last" subtracts the last value (NLinear), "mean" standardises the window (RevIN), "none"
+    keeps the values. Models see shapes, not levels: the level shifts between train and test
+    splits in ETT are what hurts deep models most there."""
+    if norm == "last":
+        shift = x[:, -1:, :]
+        scale = torch.ones_like(shift)
+    elif norm == "mean":
+        shift = x.mean(dim=1, keepdim=True)
+        scale = x.std(dim=1, keepdim=True) + 1e-5
+    elif norm == "none":
+        shift = torch.zeros_like(x[:, -1:, :])
+        scale = torch.ones_like(shift)
+    else:
+        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
+    return (x - shift) / scale, shift, scale
+
+
+@torch.no_grad()
+def fit_least_squares(
+    layer: nn.Linear, windows: Windows, norm: str, channel_independent: bool = True,
+    ridge: float = 1.0,
+) -> None:
+    """Set `layer` (context steps -> horizon steps, shared by the channels) to the ridge
+    least-squares forecast of every window, in the space `normalise_context(x, norm)` maps to.
+
+    `channel_independent` reads every channel as its own sequence; otherwise the layer maps a
+    single-channel series."""
+    L, H = layer.in_features, layer.out_features
+    if (L, H) != (windows.seq_len, windows.pred_len):
+        raise ValueError(f"The layer maps {L} -> {H} steps; the windows are "
+                         f"{windows.seq_len} -> {windows.pred_len}.")
+    gram = ridge * torch.eye(L + 1, dtype=torch.float64)  # (L + 1, L + 1), last: bias
+    moments = torch.zeros(L + 1, H, dtype=torch.float64)
+    for chunk in torch.arange(windows.count).split(1024):
+        x, _, y = windows.batch(chunk)  # (B, L, C), _, (B, H, C)
+        if channel_independent:
+            x = x.transpose(1, 2).reshape(-1, L, 1)  # (B C, L, 1)
+            y = y.transpose(1, 2).reshape(-1, H, 1)  # (B C, H, 1)
+        z, shift, scale = normalise_context(x, norm)
+        inputs = z.transpose(1, 2).reshape(-1, L).double()  # (B C', L)
+        inputs = torch.cat([inputs, torch.ones_like(inputs[:, :1])], dim=1)  # (B C', L + 1)
+        targets = ((y - shift) / scale).transpose(1, 2).reshape(-1, H).double()  # (B C', H)
+        gram += inputs.T @ inputs
+        moments += inputs.T @ targets
+    solution = torch.linalg.solve(gram, moments)  # (L + 1, H)
+    layer.weight.copy_(solution[:-1].T)
+    layer.bias.copy_(solution[-1])
 
 
 @torch.no_grad()

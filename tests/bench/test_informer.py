@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from s4ts.bench import informer
-from s4ts.bench.baselines import DLinear
-from s4ts.bench.models import Ensemble, S4Informer, Windows
+from s4ts.bench.baselines import LinearForecaster
+from s4ts.bench.models import NORMS, Ensemble, S4Informer, Windows, normalise_context
 from s4ts.datasets import get_dataset
 
 
@@ -55,7 +55,7 @@ def test_windows_cover_every_stride_one_window():
 
 def test_models_map_context_to_horizon():
     x = torch.randn(3, 32, 2)  # (B, L, C)
-    assert DLinear(32, 8)(x).shape == (3, 8, 2)
+    assert LinearForecaster(32, 8)(x).shape == (3, 8, 2)
     marks = torch.randn(3, 40, 6)  # (B, L + H, F)
     for independent in (True, False):
         model = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
@@ -95,7 +95,7 @@ def run_tiny_etth1(tmp_path: Path, *options: str) -> dict:
     informer.add_arguments(parser)
     args = parser.parse_args([
         "--dataset", "ETTh1", "--features", "S", "--horizons", "24", "--epochs", "1",
-        "--d-model", "8", "--n-layers", "1", "--d-state", "8", "--baseline-epochs", "1",
+        "--d-model", "8", "--n-layers", "1", "--d-state", "8",
         "--out", str(tmp_path / "out"), "--json", str(tmp_path / "r.json"), *options,
     ])
     assert informer.run(args) == 0
@@ -127,7 +127,7 @@ def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
     best = min(trials, key=lambda t: t["val_mse"])
     assert record["selected"] == {"seq_len": best["seq_len"], "calendar": "week", "linear": True}
     assert record["seq_len"] == best["seq_len"] and record["ensemble"] == 2
-    assert record["linear_seq_len"] in (24, 48)
+    assert record["linear_seq_len"] in (24, 48) and record["linear_norm"] in NORMS
     assert np.isfinite(record["ours_mse"]) and record["ours_mse"] < 1.0
 
 
@@ -151,7 +151,7 @@ def test_ensemble_must_have_a_member(tmp_path: Path):
 
 def test_ensemble_averages_members():
     x = torch.randn(2, 16, 1)
-    members = [DLinear(16, 4), DLinear(16, 4)]
+    members = [S4Informer(1, 4, d_model=8, n_layers=1, d_state=4).eval() for _ in range(2)]
     expected = (members[0](x) + members[1](x)) / 2
     torch.testing.assert_close(Ensemble(members)(x), expected)
 
@@ -164,8 +164,28 @@ def test_linear_path_starts_from_least_squares():
     model = S4Informer(1, 12, d_model=8, n_layers=1, d_state=4, linear_context=48)
     model.fit_linear_path(windows, ridge=1e-6)
     x, _, y = windows.batch(torch.arange(windows.count))
-    z, shift, _ = model._normalise(x)
+    z, shift, _ = normalise_context(x, model.norm)
     linear_only = model.linear(z.transpose(1, 2)).transpose(1, 2) + shift
     assert (linear_only - y).abs().max() < 1e-3
     with pytest.raises(ValueError, match="no linear path"):
         S4Informer(1, 12, d_model=8, n_layers=1, d_state=4).fit_linear_path(windows)
+
+
+def test_linear_baseline_is_the_least_squares_forecast():
+    # Two channels that a linear map of the context predicts exactly, one with a level offset.
+    t = np.arange(400)
+    wave = np.sin(2 * np.pi * t / 24) + 0.5 * np.sin(2 * np.pi * t / 7)
+    windows = Windows(np.stack([wave, 3.0 + wave], axis=1), seq_len=48, pred_len=12)
+    x, _, y = windows.batch(torch.arange(windows.count))  # (B, 48, 2), _, (B, 12, 2)
+    # Unfitted, "last" repeats the last value: a sane forecast, not a random map.
+    torch.testing.assert_close(LinearForecaster(48, 12)(x), x[:, -1:].expand(-1, 12, -1))
+    for norm in NORMS:
+        fitted = LinearForecaster(48, 12, norm=norm).fit(windows, ridge=1e-6)
+        assert (fitted(x) - y).abs().max() < 1e-3, norm
+    # A heavy ridge shrinks the map towards "repeat the last value" (norm "last").
+    shrunk = LinearForecaster(48, 12).fit(windows, ridge=1e9)
+    torch.testing.assert_close(shrunk(x), x[:, -1:].expand(-1, 12, -1), atol=1e-3, rtol=0)
+    with pytest.raises(ValueError, match="norm must be one of"):
+        LinearForecaster(48, 12, norm="median")
+    with pytest.raises(ValueError, match="maps 48 -> 12 steps; the windows are 24 -> 12"):
+        LinearForecaster(48, 12).fit(Windows(wave[:, None], seq_len=24, pred_len=12))
