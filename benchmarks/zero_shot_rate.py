@@ -20,8 +20,13 @@ Without it each frequency gets the library's per-step default, so the 15-min mod
 with time constants half as long as the 30-min one: a different model, not only a
 different grid.
 
-Run: OMP_NUM_THREADS=2 .venv/bin/python benchmarks/zero_shot_rate.py [--native-hours 1.0]
-[--dt-per-hour 0.002 0.2] (about 1.2 min per seed on 2 CPU cores)
+The recorded result (benchmarks/results/zero_shot_rate.md) uses the same start and early
+stopping on the last 28 training days (the same span at every frequency) for all three
+models:
+  OMP_NUM_THREADS=2 .venv/bin/python benchmarks/zero_shot_rate.py --seeds 10 \
+      --dt-per-hour 0.002 0.2 --epochs 15 --val-days 28 --patience 4
+(about 1.5 min per seed on 2 idle CPU cores; the defaults, 6 epochs without early stopping,
+take about 1.2 min per seed). --native-hours 1.0 runs the stricter variant.
 """
 
 from __future__ import annotations
@@ -129,6 +134,9 @@ def main() -> None:
         "the library's 0.001-0.1 per step, so each frequency starts from other time constants)",
     )
     parser.add_argument("--seeds", type=int, default=3, help="independently trained models averaged")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch CPU threads (1 when another job shares the cores: "
+                        "oversubscribed threads slow every job several times over)")
     parser.add_argument(
         "--native-hours", type=float, default=0.5, choices=(0.5, 1.0),
         help="native step: 0.5 = the data's own 30 min (finer = 15-min interpolation, as the "
@@ -137,9 +145,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.dt_per_hour and not 0 < args.dt_per_hour[0] <= args.dt_per_hour[1]:
         parser.error(f"--dt-per-hour needs 0 < MIN <= MAX; got {args.dt_per_hour}")
-    if args.val_days < 0 or args.test_days < 1 or args.seeds < 1:
-        parser.error("--val-days must be >= 0, --test-days and --seeds >= 1")
-    torch.set_num_threads(2)
+    if args.val_days < 0 or args.test_days < 1 or args.seeds < 1 or args.threads < 1:
+        parser.error("--val-days must be >= 0, --test-days, --seeds and --threads >= 1")
+    torch.set_num_threads(args.threads)
 
     n = args.native_hours
     steps = {"native": n, "coarser": 2 * n, "finer": n / 2}

@@ -14,7 +14,8 @@ SCRIPT = Path(__file__).parents[2] / "benchmarks" / "zero_shot_rate.py"
 @pytest.mark.parametrize("options, message", [
     (["--dt-per-hour", "0.2", "0.002"], "--dt-per-hour needs 0 < MIN <= MAX"),
     (["--dt-per-hour", "0", "0.2"], "--dt-per-hour needs 0 < MIN <= MAX"),
-    (["--seeds", "0"], "--seeds >= 1"),
+    (["--seeds", "0"], "--seeds and --threads >= 1"),
+    (["--threads", "0"], "--seeds and --threads >= 1"),
     (["--val-days", "-1"], "--val-days must be >= 0"),
 ])
 def test_bad_options_exit_with_a_usage_error(options, message):
