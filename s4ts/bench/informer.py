@@ -27,6 +27,7 @@ from s4ts.bench.baselines import LinearForecaster
 from s4ts.bench.models import (
     NORMS,
     Ensemble,
+    LinearPaths,
     S4Informer,
     TrainConfig,
     Windows,
@@ -279,6 +280,10 @@ def run_cell(
     record["seq_len"], record["test_windows"] = best.seq_len, test.count
     record["ours_mse"], record["ours_mae"] = evaluate(model, test)
     record["ours_val_mse"] = evaluate(model, val)[0]
+    if best.model.linear is not None:
+        # The same models without S4: how much of the forecast the linear path carries.
+        record["ours_linear_path_mse"], record["ours_linear_path_mae"] = evaluate(
+            LinearPaths(members), test)
     record["ours_seconds"] = time.perf_counter() - wall
     record["ours_cpu_seconds"] = time.process_time() - cpu
     record["ours_epochs"], record["ours_best_epoch"] = best.info["epochs_run"], best.info["best_epoch"]

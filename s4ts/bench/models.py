@@ -69,12 +69,9 @@ class S4Informer(nn.Module):
                 got = None if marks is None else tuple(marks.shape)
                 raise ValueError(f"This model needs marks (B, L + H, {self.n_marks}); got {got}.")
             marks = marks[..., : self.n_marks]
-        if self.channel_independent:
-            # Every channel becomes its own univariate sequence through shared weights.
-            x = x.transpose(1, 2).reshape(batch * channels, seq_len, 1)  # (B C, L, 1)
-            if self.n_marks:
+            if self.channel_independent:
                 marks = marks.repeat_interleave(channels, dim=0)  # (B C, L + H, F)
-        z, shift, scale = normalise_context(x, self.norm)  # (B', L, C'), (B', 1, C') twice
+        z, shift, scale = normalise_context(self._as_series(x), self.norm)  # (B', L, C'), (B', 1, C')
         rows = z.shape[0]
         horizon = z.new_zeros(rows, self.pred_len, z.shape[2])  # (B', H, C')
         values = torch.cat([z, horizon], dim=1)  # (B', L + H, C')
@@ -84,14 +81,38 @@ class S4Informer(nn.Module):
         features = [values, mask] + ([marks] if self.n_marks else [])
         y = self.backbone(torch.cat(features, dim=2))[:, -self.pred_len:]  # (B', H, C')
         if self.linear is not None:
-            if seq_len != self.linear.in_features:
-                raise ValueError(f"This model's linear path reads {self.linear.in_features} context "
-                                 f"steps; got {seq_len}.")
-            y = y + self.linear(z.transpose(1, 2)).transpose(1, 2)  # (B', H, C')
-        y = y * scale + shift
-        if self.channel_independent:
-            y = y.reshape(batch, channels, self.pred_len).transpose(1, 2)  # (B, H, C)
-        return y
+            y = y + self._linear_path(z)
+        return self._from_series(y * scale + shift, batch, channels)
+
+    def linear_forecast(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
+        """The linear path's forecast alone (B, pred_len, C), without S4: compared with the
+        full forecast, it shows what S4 adds. The marks are ignored."""
+        if self.linear is None:
+            raise ValueError("This model has no linear path (linear_context=0).")
+        batch, _, channels = x.shape
+        z, shift, scale = normalise_context(self._as_series(x), self.norm)
+        return self._from_series(self._linear_path(z) * scale + shift, batch, channels)
+
+    def _as_series(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, L, C) -> (B C, L, 1) when channel-independent: every channel becomes its own
+        univariate sequence through shared weights; unchanged otherwise."""
+        if not self.channel_independent:
+            return x
+        batch, seq_len, channels = x.shape
+        return x.transpose(1, 2).reshape(batch * channels, seq_len, 1)
+
+    def _from_series(self, y: torch.Tensor, batch: int, channels: int) -> torch.Tensor:
+        """The inverse of `_as_series` for forecasts: (B C, H, 1) -> (B, H, C)."""
+        if not self.channel_independent:
+            return y
+        return y.reshape(batch, channels, self.pred_len).transpose(1, 2)
+
+    def _linear_path(self, z: torch.Tensor) -> torch.Tensor:
+        """The linear path on a normalised context (B', L, C') -> (B', H, C')."""
+        if z.shape[1] != self.linear.in_features:
+            raise ValueError(f"This model's linear path reads {self.linear.in_features} context "
+                             f"steps; got {z.shape[1]}.")
+        return self.linear(z.transpose(1, 2)).transpose(1, 2)
 
     def fit_linear_path(self, windows: Windows, ridge: float = 1.0) -> None:
         """Set the linear path to the ridge least-squares forecast of the training windows
@@ -110,6 +131,17 @@ class Ensemble(nn.Module):
 
     def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
         return torch.stack([member(x, marks) for member in self.members]).mean(dim=0)
+
+
+class LinearPaths(nn.Module):
+    """The mean forecast of the linear paths alone of trained S4Informer models (no S4)."""
+
+    def __init__(self, members: list[S4Informer]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.stack([member.linear_forecast(x) for member in self.members]).mean(dim=0)
 
 
 @dataclass

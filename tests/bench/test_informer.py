@@ -13,7 +13,14 @@ import torch
 
 from s4ts.bench import informer
 from s4ts.bench.baselines import LinearForecaster
-from s4ts.bench.models import NORMS, Ensemble, S4Informer, Windows, normalise_context
+from s4ts.bench.models import (
+    NORMS,
+    Ensemble,
+    LinearPaths,
+    S4Informer,
+    Windows,
+    normalise_context,
+)
 from s4ts.datasets import get_dataset
 
 
@@ -129,6 +136,9 @@ def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
     assert record["seq_len"] == best["seq_len"] and record["ensemble"] == 2
     assert record["linear_seq_len"] in (24, 48) and record["linear_norm"] in NORMS
     assert np.isfinite(record["ours_mse"]) and record["ours_mse"] < 1.0
+    # The linear path alone is scored too, so S4's share of the forecast is on record.
+    assert np.isfinite(record["ours_linear_path_mse"]) and record["ours_linear_path_mse"] < 1.0
+    assert record["ours_linear_path_mse"] != record["ours_mse"]
 
 
 def test_search_grid_parsing():
@@ -189,3 +199,24 @@ def test_linear_baseline_is_the_least_squares_forecast():
         LinearForecaster(48, 12, norm="median")
     with pytest.raises(ValueError, match="maps 48 -> 12 steps; the windows are 24 -> 12"):
         LinearForecaster(48, 12).fit(Windows(wave[:, None], seq_len=24, pred_len=12))
+
+
+def test_linear_forecast_is_the_model_without_s4():
+    x = torch.randn(3, 32, 2)  # (B, L, C)
+    for independent in (True, False):
+        model = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
+                           d_state=4, linear_context=32).eval()
+        with torch.no_grad():
+            model.linear.weight.normal_()
+        full, alone = model(x), model.linear_forecast(x)  # (B, H, C) each
+        assert alone.shape == (3, 8, 2) and not torch.allclose(full, alone)
+        with torch.no_grad():  # silence S4: the full forecast becomes the linear path's
+            model.backbone.decoder.weight.zero_()
+            model.backbone.decoder.bias.zero_()
+        torch.testing.assert_close(model(x), alone)
+        other = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
+                           d_state=4, linear_context=32).eval()
+        expected = (alone + other.linear_forecast(x)) / 2
+        torch.testing.assert_close(LinearPaths([model, other])(x), expected)
+    with pytest.raises(ValueError, match="no linear path"):
+        S4Informer(2, 8, d_model=8, n_layers=1, d_state=4).linear_forecast(x)
