@@ -32,7 +32,7 @@ class LinearForecaster(nn.Module):
 
     def fit(self, windows: Windows, ridge: float = 1.0) -> LinearForecaster:
         """Set the map to the ridge least-squares forecast of every training window."""
-        fit_least_squares(self.map, windows, self.norm, channel_independent=True, ridge=ridge)
+        fit_least_squares(self.map, windows, self.norm, ridge=ridge)
         return self
 
     def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:

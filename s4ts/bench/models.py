@@ -119,7 +119,7 @@ class S4Informer(nn.Module):
         (in the normalised space it works in), so S4 starts on what a linear model misses."""
         if self.linear is None:
             raise ValueError("This model has no linear path (linear_context=0).")
-        fit_least_squares(self.linear, windows, self.norm, self.channel_independent, ridge)
+        fit_least_squares(self.linear, windows, self.norm, ridge)
 
 
 class Ensemble(nn.Module):
@@ -207,15 +207,10 @@ def normalise_context(x: torch.Tensor, norm: str) -> tuple[torch.Tensor, torch.T
 
 
 @torch.no_grad()
-def fit_least_squares(
-    layer: nn.Linear, windows: Windows, norm: str, channel_independent: bool = True,
-    ridge: float = 1.0,
-) -> None:
+def fit_least_squares(layer: nn.Linear, windows: Windows, norm: str, ridge: float = 1.0) -> None:
     """Set `layer` (context steps -> horizon steps, shared by the channels) to the ridge
-    least-squares forecast of every window, in the space `normalise_context(x, norm)` maps to.
-
-    `channel_independent` reads every channel as its own sequence; otherwise the layer maps a
-    single-channel series."""
+    least-squares forecast of every window and channel, in the space that
+    `normalise_context(x, norm)` maps to (it normalises each channel on its own)."""
     L, H = layer.in_features, layer.out_features
     if (L, H) != (windows.seq_len, windows.pred_len):
         raise ValueError(f"The layer maps {L} -> {H} steps; the windows are "
@@ -224,13 +219,10 @@ def fit_least_squares(
     moments = torch.zeros(L + 1, H, dtype=torch.float64)
     for chunk in torch.arange(windows.count).split(1024):
         x, _, y = windows.batch(chunk)  # (B, L, C), _, (B, H, C)
-        if channel_independent:
-            x = x.transpose(1, 2).reshape(-1, L, 1)  # (B C, L, 1)
-            y = y.transpose(1, 2).reshape(-1, H, 1)  # (B C, H, 1)
         z, shift, scale = normalise_context(x, norm)
-        inputs = z.transpose(1, 2).reshape(-1, L).double()  # (B C', L)
-        inputs = torch.cat([inputs, torch.ones_like(inputs[:, :1])], dim=1)  # (B C', L + 1)
-        targets = ((y - shift) / scale).transpose(1, 2).reshape(-1, H).double()  # (B C', H)
+        inputs = z.transpose(1, 2).reshape(-1, L).double()  # (B C, L)
+        inputs = torch.cat([inputs, torch.ones_like(inputs[:, :1])], dim=1)  # (B C, L + 1)
+        targets = ((y - shift) / scale).transpose(1, 2).reshape(-1, H).double()  # (B C, H)
         gram += inputs.T @ inputs
         moments += inputs.T @ targets
     solution = torch.linalg.solve(gram, moments)  # (L + 1, H)

@@ -177,6 +177,12 @@ def test_linear_path_starts_from_least_squares():
     z, shift, _ = normalise_context(x, model.norm)
     linear_only = model.linear(z.transpose(1, 2)).transpose(1, 2) + shift
     assert (linear_only - y).abs().max() < 1e-3
+    # A joint (not channel-independent) model fits the same map: it is shared by the channels.
+    pair = Windows(np.concatenate([data, 2 * data], axis=1), seq_len=48, pred_len=12)
+    joint = S4Informer(2, 12, channel_independent=False, d_model=8, n_layers=1, d_state=4,
+                       linear_context=48)
+    joint.fit_linear_path(pair, ridge=1e-6)
+    torch.testing.assert_close(joint.linear.weight, model.linear.weight, atol=1e-4, rtol=0)
     with pytest.raises(ValueError, match="no linear path"):
         S4Informer(1, 12, d_model=8, n_layers=1, d_state=4).fit_linear_path(windows)
 
