@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from s4ts.bench.models import NORMS, Windows, fit_least_squares, normalise_context
+from s4ts.bench.models import Windows, check_norm, fit_least_squares, normalise_context
 
 
 class LinearForecaster(nn.Module):
@@ -22,9 +22,7 @@ class LinearForecaster(nn.Module):
 
     def __init__(self, seq_len: int, pred_len: int, norm: str = "last") -> None:
         super().__init__()
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
-        self.norm = norm
+        self.norm = check_norm(norm)
         self.map = nn.Linear(seq_len, pred_len)
         # Until fit: the context's last value (norm "last") or zero, never an unfitted random map.
         nn.init.zeros_(self.map.weight)

@@ -12,7 +12,7 @@ import platform
 import shlex
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -27,7 +27,7 @@ from s4ts.bench.baselines import LinearForecaster
 from s4ts.bench.models import (
     NORMS,
     Ensemble,
-    LinearPaths,
+    LinearPath,
     S4Informer,
     TrainConfig,
     Windows,
@@ -41,6 +41,7 @@ from s4ts.datasets.informer import InformerDataset
 logger = logging.getLogger(__name__)
 
 FEATURES = ("S", "M")
+MODES = ("diag", "dplr")  # S4D (Vandermonde) or S4 (DPLR, Cauchy + Woodbury)
 _MONTH_HOURS = 30 * 24  # the Informer code counts a month as 30 days
 _STEPS_PER_HOUR = {"ett-hour": 1, "ett-minute": 4}
 
@@ -170,7 +171,7 @@ def _converter(default: object):
     return type(default)
 
 
-def _one_of(text: str, allowed: dict) -> str:
+def _one_of(text: str, allowed: Collection[str]) -> str:
     """`text` if it is one of `allowed`, else ValueError."""
     if text not in allowed:
         raise ValueError(f"expected one of {list(allowed)}")
@@ -183,6 +184,8 @@ SEARCHABLE = {
     **{f.name: _converter(f.default) for f in fields(S4Config)},
     **{f.name: _converter(f.default) for f in fields(TrainConfig) if f.name != "seed"},
     "calendar": lambda text: _one_of(text, CALENDAR_MARKS),
+    "norm": lambda text: _one_of(text, NORMS),
+    "mode": lambda text: _one_of(text, MODES),
     # Window caps: 0 means no cap (None), as on the command line.
     "max_train_windows": lambda text: int(text) or None,
     "max_val_windows": lambda text: int(text) or None,
@@ -283,7 +286,7 @@ def run_cell(
     if best.model.linear is not None:
         # The same models without S4: how much of the forecast the linear path carries.
         record["ours_linear_path_mse"], record["ours_linear_path_mae"] = evaluate(
-            LinearPaths(members), test)
+            Ensemble([LinearPath(member) for member in members]), test)
     record["ours_seconds"] = time.perf_counter() - wall
     record["ours_cpu_seconds"] = time.process_time() - cpu
     record["ours_epochs"], record["ours_best_epoch"] = best.info["epochs_run"], best.info["best_epoch"]
@@ -371,7 +374,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--d-model", type=int, default=s4.d_model)
     group.add_argument("--n-layers", type=int, default=s4.n_layers)
     group.add_argument("--d-state", type=int, default=s4.d_state)
-    group.add_argument("--mode", default=s4.mode, choices=["diag", "dplr"])
+    group.add_argument("--mode", default=s4.mode, choices=MODES)
     group.add_argument("--dropout", type=float, default=s4.dropout)
     group.add_argument("--norm", default=s4.norm, choices=NORMS,
                        help="per-window normalisation of the context")

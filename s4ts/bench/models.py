@@ -23,6 +23,13 @@ logger = logging.getLogger(__name__)
 NORMS = ("none", "mean", "last")
 
 
+def check_norm(norm: str) -> str:
+    """`norm` if it names a per-window normalisation of `normalise_context`, else ValueError."""
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
+    return norm
+
+
 class S4Informer(nn.Module):
     """S4 run over the context followed by masked horizon steps; forecasts read at the horizon.
 
@@ -42,8 +49,7 @@ class S4Informer(nn.Module):
         ssm_lr: float = 1e-3, n_marks: int = 0, linear_context: int = 0,
     ) -> None:
         super().__init__()
-        if norm not in NORMS:
-            raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
+        check_norm(norm)
         self.pred_len = pred_len
         self.channel_independent = channel_independent
         self.norm = norm
@@ -84,9 +90,9 @@ class S4Informer(nn.Module):
             y = y + self._linear_path(z)
         return self._from_series(y * scale + shift, batch, channels)
 
-    def linear_forecast(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
-        """The linear path's forecast alone (B, pred_len, C), without S4: compared with the
-        full forecast, it shows what S4 adds. The marks are ignored."""
+    def linear_forecast(self, x: torch.Tensor) -> torch.Tensor:
+        """The linear path's forecast alone (B, pred_len, C) from a context (B, seq_len, C),
+        without S4: compared with the full forecast, it shows what S4 adds."""
         if self.linear is None:
             raise ValueError("This model has no linear path (linear_context=0).")
         batch, _, channels = x.shape
@@ -133,15 +139,15 @@ class Ensemble(nn.Module):
         return torch.stack([member(x, marks) for member in self.members]).mean(dim=0)
 
 
-class LinearPaths(nn.Module):
-    """The mean forecast of the linear paths alone of trained S4Informer models (no S4)."""
+class LinearPath(nn.Module):
+    """A trained S4Informer's linear path alone (no S4), as a forecaster: (B, L, C) -> (B, H, C)."""
 
-    def __init__(self, members: list[S4Informer]) -> None:
+    def __init__(self, model: S4Informer) -> None:
         super().__init__()
-        self.members = nn.ModuleList(members)
+        self.model = model
 
     def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
-        return torch.stack([member.linear_forecast(x) for member in self.members]).mean(dim=0)
+        return self.model.linear_forecast(x)
 
 
 @dataclass
@@ -192,17 +198,16 @@ def normalise_context(x: torch.Tensor, norm: str) -> tuple[torch.Tensor, torch.T
     "last" subtracts the last value (NLinear), "mean" standardises the window (RevIN), "none"
     keeps the values. Models see shapes, not levels: the level shifts between train and test
     splits in ETT are what hurts deep models most there."""
+    check_norm(norm)
     if norm == "last":
         shift = x[:, -1:, :]
         scale = torch.ones_like(shift)
     elif norm == "mean":
         shift = x.mean(dim=1, keepdim=True)
         scale = x.std(dim=1, keepdim=True) + 1e-5
-    elif norm == "none":
+    else:
         shift = torch.zeros_like(x[:, -1:, :])
         scale = torch.ones_like(shift)
-    else:
-        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}.")
     return (x - shift) / scale, shift, scale
 
 

@@ -16,7 +16,7 @@ from s4ts.bench.baselines import LinearForecaster
 from s4ts.bench.models import (
     NORMS,
     Ensemble,
-    LinearPaths,
+    LinearPath,
     S4Informer,
     Windows,
     normalise_context,
@@ -146,7 +146,10 @@ def test_search_grid_parsing():
     assert grid == {"seq_len": [96, 336], "calendar": ["none", "week"], "bidirectional": [True]}
     assert len(informer.candidates(grid)) == 4 and informer.candidates({}) == [{}]
     assert informer.parse_search(["max_train_windows=0,500"]) == {"max_train_windows": [None, 500]}
-    for bad in (["seq_len"], ["colour=red"], ["seq_len=abc"], ["dropout="], ["calendar=true"]):
+    assert informer.parse_search(["norm=last,mean", "mode=dplr"]) == {
+        "norm": ["last", "mean"], "mode": ["dplr"]}
+    for bad in (["seq_len"], ["colour=red"], ["seq_len=abc"], ["dropout="], ["calendar=true"],
+                ["norm=median"], ["mode=s5"]):
         with pytest.raises(ValueError, match="--search"):
             informer.parse_search(bad)
 
@@ -223,6 +226,6 @@ def test_linear_forecast_is_the_model_without_s4():
         other = S4Informer(2, 8, channel_independent=independent, d_model=8, n_layers=1,
                            d_state=4, linear_context=32).eval()
         expected = (alone + other.linear_forecast(x)) / 2
-        torch.testing.assert_close(LinearPaths([model, other])(x), expected)
+        torch.testing.assert_close(Ensemble([LinearPath(model), LinearPath(other)])(x), expected)
     with pytest.raises(ValueError, match="no linear path"):
         S4Informer(2, 8, d_model=8, n_layers=1, d_state=4).linear_forecast(x)
