@@ -178,8 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return args.handler(args)
-    except (ValueError, TypeError) as err:
-        # Bad input is reported as a usage error (exit status 2), without a traceback.
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        # Bad input and missing data files are reported as usage errors (exit status 2), without
+        # a traceback: the message says what was wrong or which file to put where.
         parser.exit(2, f"s4ts {args.command}: error: {err}\n")
 
 

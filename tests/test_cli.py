@@ -66,6 +66,16 @@ def test_bench_delegates_to_its_module(monkeypatch):
     assert calls == {"size": 3}
 
 
+def test_bench_missing_data_file_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("S4TS_DATA", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench", "informer", "--dataset", "Weather", "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "weather.csv (Weather) not found" in err and "Traceback" not in err
+
+
 def test_bench_missing_module_says_so(monkeypatch):
     monkeypatch.setitem(cli.BENCHMARKS, "speech", "s4ts.bench.not_written_yet")
     with pytest.raises(SystemExit, match="benchmark 'speech' is not available"):
