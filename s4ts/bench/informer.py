@@ -224,8 +224,8 @@ class Trial:
     info: dict
 
 
-def _train_s4(load: SplitLoader, seq_len: int, horizon: int,
-              model_config: S4Config, train_config: TrainConfig, overrides: dict) -> Trial:
+def train_s4(load: SplitLoader, seq_len: int, horizon: int,
+             model_config: S4Config, train_config: TrainConfig, overrides: dict) -> Trial:
     """Train our model with `overrides` applied to the configs; score it on validation."""
     seq_len = overrides.get("seq_len", seq_len)
     model_config = replace(model_config, **{k: v for k, v in overrides.items()
@@ -252,6 +252,13 @@ def _fit_linear(load: SplitLoader, seq_len: int, horizon: int, norm: str) -> Tri
     return Trial({"seq_len": seq_len, "norm": norm}, seq_len, model, val_mse, {})
 
 
+def fit_linear_baseline(load: SplitLoader, seq_lens: list[int], horizon: int) -> Trial:
+    """The linear baseline with the context length and normalisation that score best on
+    validation."""
+    return min((_fit_linear(load, n, horizon, norm) for n in seq_lens for norm in NORMS),
+               key=lambda t: t.val_mse)
+
+
 def run_cell(
     load: SplitLoader, dataset: str, features: str, seq_len: int,
     horizon: int, model_config: S4Config, train_config: TrainConfig,
@@ -270,12 +277,12 @@ def run_cell(
     record: dict = {"dataset": dataset, "features": features, "horizon": horizon}
     # CPU seconds next to wall seconds: on a shared machine the wall time overstates the cost.
     wall, cpu = time.perf_counter(), time.process_time()
-    trials = [_train_s4(load, seq_len, horizon, model_config, train_config, overrides)
+    trials = [train_s4(load, seq_len, horizon, model_config, train_config, overrides)
               for overrides in candidates(search)]
     best = min(trials, key=lambda t: t.val_mse)
     members = [best.model] + [
-        _train_s4(load, seq_len, horizon, model_config,
-                  replace(train_config, seed=train_config.seed + k), best.overrides).model
+        train_s4(load, seq_len, horizon, model_config,
+                 replace(train_config, seed=train_config.seed + k), best.overrides).model
         for k in range(1, ensemble)
     ]
     model = Ensemble(members) if ensemble > 1 else best.model
@@ -296,9 +303,7 @@ def run_cell(
         record["search"] = [{**t.overrides, "val_mse": t.val_mse} for t in trials]
     if baseline:
         wall = time.perf_counter()
-        linear = min((_fit_linear(load, n, horizon, norm)
-                      for n in search.get("seq_len", [seq_len]) for norm in NORMS),
-                     key=lambda t: t.val_mse)
+        linear = fit_linear_baseline(load, search.get("seq_len", [seq_len]), horizon)
         test = load(linear.seq_len, horizon)[2]
         record["linear_mse"], record["linear_mae"] = evaluate(linear.model, test)
         record["linear_seq_len"], record["linear_norm"] = linear.seq_len, linear.overrides["norm"]
@@ -402,10 +407,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=train.seed)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the benchmark the parsed arguments describe; print and write the tables."""
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def configs_from_args(args: argparse.Namespace) -> tuple[S4Config, TrainConfig]:
+    """The model and training configurations that the options of `add_arguments` describe."""
     model_config = S4Config(
         d_model=args.d_model, n_layers=args.n_layers, d_state=args.d_state, mode=args.mode,
         dropout=args.dropout, norm=args.norm, bidirectional=args.bidirectional,
@@ -418,6 +421,29 @@ def run(args: argparse.Namespace) -> int:
         max_train_windows=args.max_train_windows or None,
         max_val_windows=args.max_val_windows or None, seed=args.seed,
     )
+    return model_config, train_config
+
+
+def horizons_and_contexts(args: argparse.Namespace, name: str) -> list[tuple[int, int]]:
+    """(context length, horizon) pairs of a dataset: `--horizons` (default: the published
+    ones) with one `--seq-len` for all or one per horizon (default 336; ILI 36)."""
+    horizons = args.horizons or default_horizons(name)
+    seq_lens = args.seq_len or [default_seq_len(name)]
+    if len(seq_lens) == 1:
+        seq_lens = seq_lens * len(horizons)
+    if len(seq_lens) != len(horizons):
+        raise ValueError(
+            f"--seq-len got {len(seq_lens)} values for {len(horizons)} horizons; give one "
+            f"context length, or one per horizon."
+        )
+    return list(zip(seq_lens, horizons))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark the parsed arguments describe; print and write the tables."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model_config, train_config = configs_from_args(args)
     search = parse_search(args.search)
     if args.ensemble < 1:
         raise ValueError(f"--ensemble must be at least 1, got {args.ensemble}.")
@@ -427,19 +453,11 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     for dataset in args.dataset:
         name = get_dataset(dataset).name
-        horizons = args.horizons or default_horizons(name)
-        seq_lens = args.seq_len or [default_seq_len(name)]
-        if len(seq_lens) == 1:
-            seq_lens = seq_lens * len(horizons)
-        if len(seq_lens) != len(horizons):
-            raise ValueError(
-                f"--seq-len got {len(seq_lens)} values for {len(horizons)} horizons; give one "
-                f"context length, or one per horizon."
-            )
+        cell_sizes = horizons_and_contexts(args, name)
         for features in args.features:
             cells = []
             load = split_loader(name, features, args.data_dir)
-            for seq_len, horizon in zip(seq_lens, horizons):
+            for seq_len, horizon in cell_sizes:
                 cells.append(run_cell(load, name, features, seq_len, horizon, model_config,
                                       train_config, not args.no_baseline, search, args.ensemble))
             stem = out / f"informer_{name}_{features}"
