@@ -386,7 +386,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--bidirectional", action="store_true")
     group.add_argument("--calendar", default=s4.calendar, choices=list(CALENDAR_MARKS),
                        help="calendar inputs for every context and horizon step (sin/cos): "
-                            "none, time of day and day of week, or those and day of year")
+                            "none, time of day and day of week, or those and day of year "
+                            "(with under two years of training data every day of the year "
+                            "is seen once; Prophet turns yearly seasonality off there)")
     group.add_argument("--linear", action="store_true",
                        help="add a linear context -> horizon path beside S4")
     group.add_argument("--joint", action="store_true",
