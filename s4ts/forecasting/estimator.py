@@ -70,6 +70,20 @@ _ALIAS_WARN = 0.2
 _ALIAS_ERROR = 0.5
 
 
+def _warn_short_calendar(series: list[SeriesData]) -> None:
+    """Warn when no series spans two years: the day-of-year inputs then see each day once."""
+    span = max(s.times[-1] - s.times[0] for s in series)
+    if span < pd.Timedelta(days=730):
+        warnings.warn(
+            f"calendar_features=True with at most {span.days} days of history per series: each "
+            f"day of the year occurs at most once in training, so the day-of-year inputs can "
+            f"learn that one year instead of a yearly pattern (Prophet turns yearly seasonality "
+            f"off below two years). Check forecasts on a season the training data does not "
+            f"repeat, or set calendar_features=False",
+            UserWarning, stacklevel=4,
+        )
+
+
 class RateWarning(UserWarning):
     """A series is sampled so coarsely that part of what the model learned aliases."""
 
@@ -205,7 +219,8 @@ class S4Forecaster(BaseEstimator):
         None and a series' gaps are not whole multiples of its smallest gap).
     futr_exog: covariate columns known in advance (given for the horizon in `X_future`).
     hist_exog: covariate columns known only up to the forecast origin.
-    calendar_features: add time of day, day of week and day of year (datetime time only).
+    calendar_features: add time of day, day of week and day of year (datetime time only);
+        warns when no series spans two years, as each day of the year is then seen once.
     scaler: per-series target scaling, "standard", "robust" (median/IQR) or None.
     distribution: "quantile" (pinball loss on `quantiles`) or "student_t" (likelihood).
     quantiles: levels reported as columns; the quantile head also always learns the median.
@@ -453,6 +468,8 @@ class S4Forecaster(BaseEstimator):
         rates = [step_size(s.freq) / train_step if s.freq is not None else None for s in series]
         dts = [self._dt(s, rate, train_step) for s, rate in zip(series, rates)]
         scaling = [fit_scale(s.y, self.scaler) for s in series]
+        if self.calendar_features:
+            _warn_short_calendar(series)
         featurizer = Featurizer(len(self.futr_exog), len(self.hist_exog), self.calendar_features)
         featurizer.fit(series)
         targets = [((s.y - loc) / scale).astype(np.float32) for s, (loc, scale) in zip(series, scaling)]

@@ -117,3 +117,15 @@ def test_bad_settings(df):
         S4Forecaster(futr_exog=["y"], **TINY).fit(df)
     with pytest.raises(ValueError, match="n_windows=0"):
         S4Forecaster(**TINY).cross_validation(df, n_windows=0)
+
+
+def test_calendar_features_warn_under_two_years_of_history(df):
+    with pytest.warns(UserWarning, match=r"at most 8 days of history.*day-of-year"):
+        S4Forecaster(calendar_features=True, **TINY).fit(df)
+
+
+def test_calendar_features_quiet_with_two_years_of_history(recwarn):
+    two_years = make_frame(n_series=1, length=800)[["unique_id", "ds", "y"]]
+    two_years["ds"] = pd.date_range("2020-01-01", periods=800, freq="D")
+    S4Forecaster(calendar_features=True, **TINY).fit(two_years)
+    assert not [w for w in recwarn if "day-of-year" in str(w.message)]
