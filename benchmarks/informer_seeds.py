@@ -9,8 +9,9 @@ score below the baseline on test, and the mean forecast of all seeds. The last l
 one record per cell.
 
 It takes the options of `s4ts bench informer` (model, training, data; --out is not used)
-except --search, --ensemble and --no-baseline: the configuration is the one given. For example, the ETTh1 cells of
-benchmarks/results/README.md (v5), about 40 s per seed and horizon on 2 idle CPU cores:
+except --search, --ensemble and --no-baseline: the configuration is the one given. For
+example, the ETTh1 cells of benchmarks/results/README.md (v5), about 40 s per seed and
+horizon on 2 idle CPU cores:
   S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/informer_seeds.py \\
       --dataset ETTh1 --horizons 48 168 336 --linear --epochs 3 --max-train-windows 0 --seeds 5
 """
@@ -104,8 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(err))  # bad options or a missing data file: the message says which
     print(markdown_table(records))
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(records, f, indent=2)
+        informer.write_json(args.json, records)
     print(json.dumps(records))
     return 0
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from s4ts.bench.models import Windows, check_norm, fit_least_squares, normalise_context
+from s4ts.bench.models import (
+    Windows,
+    channels_as_series,
+    check_norm,
+    fit_least_squares,
+    normalise_context,
+    series_as_channels,
+)
 
 
 class LinearForecaster(nn.Module):
@@ -36,8 +43,7 @@ class LinearForecaster(nn.Module):
     def forward(self, x: torch.Tensor, marks: torch.Tensor | None = None) -> torch.Tensor:
         """Forecast (B, pred_len, C) from a context (B, seq_len, C); the calendar marks are
         ignored: the baseline reads the values alone."""
-        batch, seq_len, channels = x.shape
-        series = x.transpose(1, 2).reshape(batch * channels, seq_len, 1)  # (B C, L, 1)
-        z, shift, scale = normalise_context(series, self.norm)
+        batch, _, channels = x.shape
+        z, shift, scale = normalise_context(channels_as_series(x), self.norm)  # (B C, L, 1)
         y = self.map(z.transpose(1, 2)).transpose(1, 2) * scale + shift  # (B C, H, 1)
-        return y.reshape(batch, channels, -1).transpose(1, 2)  # (B, H, C)
+        return series_as_channels(y, batch, channels)  # (B, H, C)

@@ -480,6 +480,11 @@ def run(args: argparse.Namespace) -> int:
     (out / f"informer_{run_name}_summary.md").write_text(report + "\n")
     print(report)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(records, indent=2) + "\n")
+        write_json(args.json, records)
     return 0
+
+
+def write_json(path: str | os.PathLike, records: list[dict]) -> None:
+    """Write result records as a JSON list, creating the folder if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(records, indent=2) + "\n")

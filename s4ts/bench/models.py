@@ -100,18 +100,12 @@ class S4Informer(nn.Module):
         return self._from_series(self._linear_path(z) * scale + shift, batch, channels)
 
     def _as_series(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, L, C) -> (B C, L, 1) when channel-independent: every channel becomes its own
-        univariate sequence through shared weights; unchanged otherwise."""
-        if not self.channel_independent:
-            return x
-        batch, seq_len, channels = x.shape
-        return x.transpose(1, 2).reshape(batch * channels, seq_len, 1)
+        """`channels_as_series` when channel-independent; the joint model reads x as it is."""
+        return channels_as_series(x) if self.channel_independent else x
 
     def _from_series(self, y: torch.Tensor, batch: int, channels: int) -> torch.Tensor:
-        """The inverse of `_as_series` for forecasts: (B C, H, 1) -> (B, H, C)."""
-        if not self.channel_independent:
-            return y
-        return y.reshape(batch, channels, self.pred_len).transpose(1, 2)
+        """The inverse of `_as_series` for forecasts."""
+        return series_as_channels(y, batch, channels) if self.channel_independent else y
 
     def _linear_path(self, z: torch.Tensor) -> torch.Tensor:
         """The linear path on a normalised context (B', L, C') -> (B', H, C')."""
@@ -190,6 +184,18 @@ class Windows:
         chunk = self.data[rows]  # (B, L + H, C)
         marks = None if self.marks is None else self.marks[rows]
         return chunk[:, : self.seq_len], marks, chunk[:, self.seq_len:]
+
+
+def channels_as_series(x: torch.Tensor) -> torch.Tensor:
+    """(B, L, C) -> (B C, L, 1): every channel becomes its own univariate sequence, so one set
+    of weights serves all channels."""
+    batch, seq_len, channels = x.shape
+    return x.transpose(1, 2).reshape(batch * channels, seq_len, 1)
+
+
+def series_as_channels(y: torch.Tensor, batch: int, channels: int) -> torch.Tensor:
+    """The inverse of `channels_as_series`: (B C, H, 1) -> (B, H, C)."""
+    return y.reshape(batch, channels, -1).transpose(1, 2)
 
 
 def normalise_context(x: torch.Tensor, norm: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

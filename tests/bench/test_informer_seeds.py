@@ -47,7 +47,7 @@ def test_tiny_run_scores_every_seed_and_their_mean(script, tmp_path: Path, capsy
     data = os.environ.get("S4TS_DATA")
     if not data or not (Path(data) / "ETTh1.csv").is_file():
         pytest.skip("ETTh1.csv not found: set S4TS_DATA to the folder holding the ETT CSVs")
-    out = tmp_path / "seeds.json"
+    out = tmp_path / "new" / "seeds.json"  # the folder is created
     assert script.main([
         "--dataset", "ETTh1", "--horizons", "24", "--seq-len", "48", "--linear", "--seeds", "2",
         "--epochs", "1", "--max-train-windows", "64", "--max-val-windows", "64",
