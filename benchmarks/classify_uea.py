@@ -52,13 +52,19 @@ def fit_s4(args: argparse.Namespace, seed: int, X_train, y_train, X_test, y_test
     """Accuracy and fit seconds of S4Classifier on the variable-length series."""
     model = S4Classifier(
         d_model=args.d_model, n_layers=args.n_layers, d_state=args.d_state,
-        bidirectional=True, dropout=args.dropout, pooling="mean", lr=args.lr,
-        batch_size=args.batch_size, max_epochs=args.epochs, patience=args.patience,
-        validation_fraction=args.validation_fraction, random_state=seed, verbose=False,
+        bidirectional=True, dropout=args.dropout, pooling="mean", learning_rate=args.learning_rate,
+        batch_size=args.batch_size, max_epochs=args.epochs,
+        early_stopping_patience=args.early_stopping_patience, val_size=args.val_size,
+        random_state=seed, verbose=False,
     )
     start = time.perf_counter()
     model.fit(X_train, y_train)
     return float(model.score(X_test, y_test)), time.perf_counter() - start
+
+
+def _val_size(text: str) -> float | int:
+    """--val-size: an integer count ("20") or a fraction ("0.1")."""
+    return int(text) if text.strip().isdigit() else float(text)
 
 
 def main() -> None:
@@ -69,13 +75,16 @@ def main() -> None:
     parser.add_argument("--n-layers", type=int, default=2)
     parser.add_argument("--d-state", type=int, default=64)
     parser.add_argument("--dropout", type=float, default=0.2)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--learning-rate", "--lr", dest="learning_rate", type=float, default=3e-3)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=80)
-    parser.add_argument("--patience", type=int, default=40)
-    parser.add_argument("--validation-fraction", type=float, default=0.0,
-                        help="held-out share for early stopping; 270 series leave too few to "
-                             "spare, so the default trains on all of them for --epochs")
+    parser.add_argument("--early-stopping-patience", "--patience", dest="early_stopping_patience",
+                        type=int, default=40)
+    parser.add_argument("--val-size", "--validation-fraction", dest="val_size", type=_val_size,
+                        default=0,
+                        help="series held out for early stopping (a fraction like 0.1 or a "
+                             "count); 270 series leave too few to spare, so the default 0 "
+                             "trains on all of them for --epochs")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
 
@@ -93,8 +102,8 @@ def main() -> None:
         print(f"seed {seed}: " + ", ".join(f"{k} {100 * v[-1][0]:.2f}%" for k, v in results.items()))
 
     print(f"\nS4Classifier: d_model={args.d_model}, n_layers={args.n_layers}, bidirectional, "
-          f"mean pooling, dropout {args.dropout}, {args.epochs} epochs, validation fraction "
-          f"{args.validation_fraction} (early stopping patience {args.patience})\n")
+          f"mean pooling, dropout {args.dropout}, {args.epochs} epochs, val_size "
+          f"{args.val_size} (early stopping patience {args.early_stopping_patience})\n")
     print("| model | accuracy % (mean ± std over seeds) | fit seconds (mean) |")
     print("| --- | --- | --- |")
     summary = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+from s4ts._version import __version__
 
 # Estimators load lazily so `import s4ts` (and s4ts.ssm alone) stays light.
 _LAZY = {

@@ -82,8 +82,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-minutes", type=float, default=28.0,
                        help="stop training after this many minutes (the budget is 30)")
     group.add_argument("--batch-size", type=int, default=16)
-    group.add_argument("--lr", type=float, default=3e-3)
-    group.add_argument("--patience", type=int, default=8)
+    group.add_argument("--learning-rate", "--lr", dest="learning_rate", type=float, default=3e-3)
+    group.add_argument("--early-stopping-patience", "--patience", dest="early_stopping_patience",
+                       type=int, default=8, help="epochs without validation improvement")
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--verbose", action="store_true", help="show the training progress bar")
 
@@ -126,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
 
     config = _defaults(args)
     clf = S4Classifier(
-        **config, lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs,
-        max_time=60.0 * args.max_minutes, patience=args.patience, random_state=args.seed,
+        **config, learning_rate=args.learning_rate, batch_size=args.batch_size,
+        max_epochs=args.epochs, max_time=60.0 * args.max_minutes,
+        early_stopping_patience=args.early_stopping_patience, random_state=args.seed,
         verbose=args.verbose,
     )
     started = time.perf_counter()

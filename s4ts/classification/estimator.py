@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
-import copy
 import json
 import logging
+import math
 import os
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
-import lightning as L
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import accuracy_score
+from torch.utils.data import DataLoader, TensorDataset
 
-import s4ts
+from s4ts._persistence import jsonable, read_model, write_model
+from s4ts._training import check_training_params, fit_module, seed_from, seeded
 from s4ts.classification.module import S4ClassifierModule
+from s4ts.data.sequences import align_labels, pad_sequences, to_sequences, validation_split
 from s4ts.nn.classifier import S4ClassifierNet
 from s4ts.nn.frontend import S4Filterbank
 
@@ -30,144 +29,81 @@ __all__ = ["S4Classifier"]
 log = logging.getLogger(__name__)
 
 _POOLINGS = ("mean", "max", "last")
-_CONFIG = "config.json"
-_WEIGHTS = "model.pt"
-# Parameters that are tuples in __init__ but come back from JSON as lists.
-_TUPLE_PARAMS = ("pool",)
-_LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric")
+# Constructor arguments renamed since earlier releases: models saved with the old names still load.
+_RENAMED = {"lr": "learning_rate", "patience": "early_stopping_patience", "validation_fraction": "val_size"}
 
 
-@contextlib.contextmanager
-def _quiet_lightning(quiet: bool):
-    """Raise Lightning's loggers to WARNING for the duration (its INFO lines are not ours to print)."""
-    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS] if quiet else []
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _series_from_frame(df: pd.DataFrame) -> tuple[list[np.ndarray], list[Any]]:
-    """Long frame (id, time, value columns) -> one (C, L_i) array per id, in order of first appearance."""
-    for col in ("id", "time"):
-        if col not in df.columns:
-            raise ValueError(
-                f"a long DataFrame needs columns 'id', 'time' and one or more value columns; "
-                f"column {col!r} is missing (got {list(df.columns)})"
-            )
-    value_cols = [c for c in df.columns if c not in ("id", "time")]
-    if not value_cols:
-        raise ValueError("the DataFrame has no value column besides 'id' and 'time'")
-    bad = [c for c in value_cols if not pd.api.types.is_numeric_dtype(df[c])]
-    if bad:
-        raise TypeError(f"value columns must be numeric; columns {bad} are not")
-    dup = df.duplicated(["id", "time"])
-    if dup.any():
-        row = df.index[dup.to_numpy().argmax()]
-        raise ValueError(
-            f"duplicate (id, time) at row {row!r} (id={df.loc[row, 'id']!r}, "
-            f"time={df.loc[row, 'time']!r}); each series needs one row per time stamp"
-        )
-    ids = list(pd.unique(df["id"]))
-    # sort_values returns a copy: the user's frame is never reordered.
-    ordered = df.sort_values(["id", "time"], kind="stable")
-    groups = {k: g[value_cols].to_numpy(dtype=np.float64).T for k, g in ordered.groupby("id", sort=False)}
-    return [groups[i] for i in ids], ids  # each (C, L_i)
-
-
-def _to_series(X: Any) -> tuple[list[np.ndarray], list[Any] | None]:
-    """Accepted inputs -> list of float (C, L_i) arrays, plus the series ids of a DataFrame."""
-    if isinstance(X, pd.DataFrame):
-        series, ids = _series_from_frame(X)
-    elif isinstance(X, (list, tuple)):
-        series, ids = [], None
-        for i, s in enumerate(X):
-            a = np.asarray(s, dtype=np.float64)
-            if a.ndim == 1:
-                a = a[None, :]
-            if a.ndim != 2:
-                raise ValueError(
-                    f"X[{i}] has shape {a.shape}; each series must be (length,) or (channels, length)"
-                )
-            series.append(a)
-    else:
-        try:
-            a = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise TypeError(
-                "X must be a 3D array (n, channels, length), a 2D array (n, length), a list of "
-                f"(channels, length) arrays or a long DataFrame; got {type(X).__name__} ({err})"
-            ) from None
-        if a.ndim == 2:
-            a = a[:, None, :]
-        if a.ndim != 3:
-            raise ValueError(
-                f"X has {a.ndim} dimension(s) (shape {a.shape}); expected (n, channels, length) "
-                "or (n, length)"
-            )
-        series, ids = list(a), None
-    if not series:
-        raise ValueError("X holds no series")
-    n_channels = series[0].shape[0]
-    for i, s in enumerate(series):
-        where = f"series {ids[i]!r}" if ids is not None else f"X[{i}]"
-        if s.shape[0] != n_channels:
-            raise ValueError(f"{where} has {s.shape[0]} channels but X[0] has {n_channels}")
-        if s.shape[1] == 0:
-            raise ValueError(f"{where} is empty; every series needs at least one step")
-        if not np.isfinite(s).all():
-            c, t = np.argwhere(~np.isfinite(s))[0]
-            raise ValueError(
-                f"{where} has a NaN or infinite value at channel {c}, step {t}; fill or drop "
-                "missing values before fitting (trailing NaN padding: pass a list of arrays "
-                "of their true lengths instead)"
-            )
-    return series, ids
-
-
-def _pad(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Zero-pad at the end to a common length: values (n, L, C) float32 and mask (n, L) bool."""
-    n, c = len(series), series[0].shape[0]
-    length = max(s.shape[1] for s in series)
-    values = np.zeros((n, length, c), dtype=np.float32)  # (n, L, C)
-    mask = np.zeros((n, length), dtype=bool)  # (n, L)
-    for i, s in enumerate(series):
-        values[i, : s.shape[1]] = s.T
-        mask[i, : s.shape[1]] = True
-    return values, mask
-
-
-def _align_labels(y: Any, ids: list[Any] | None, n: int) -> np.ndarray:
-    """Labels as a 1D array in the order of the series; a Series indexed by id is aligned by id."""
-    if ids is not None and isinstance(y, pd.Series) and set(ids) <= set(y.index):
-        y = y.loc[ids]
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ValueError(f"y must be one label per series (1D); got shape {y.shape}")
-    if len(y) != n:
-        raise ValueError(f"X holds {n} series but y has {len(y)} labels; they must match")
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(f"y has a NaN label at position {int(np.isnan(y).argmax())}")
-    if y.dtype == object and pd.isna(y).any():
-        raise ValueError(f"y has a missing label at position {int(pd.isna(y).argmax())}")
-    return y
+def _dataset(values: np.ndarray, mask: np.ndarray, labels: np.ndarray) -> TensorDataset:
+    """Tensors of standardised values (n, L, C), mask (n, L) and class indices (n,)."""
+    return TensorDataset(
+        torch.from_numpy(values.astype(np.float32)),
+        torch.from_numpy(mask),
+        torch.from_numpy(labels.astype(np.int64)),
+    )
 
 
 class S4Classifier(ClassifierMixin, BaseEstimator):
     """Sequence classifier: stacked (optionally pooled) S4 stages, a pooling head over time, softmax.
 
-    `n_layers` S4 blocks per stage; `pool` lists the downsampling factors between stages
-    (each multiplies the width by `expand`). Inputs are standardised per channel.
+    Data: `fit`, `predict`, `predict_proba`, `decision_function` and `score` accept a 3D
+    array (n, channels, length), a 2D array (n, length), a list of (channels, length_i)
+    arrays of any lengths, or a long DataFrame with columns 'id', 'time' and one numeric
+    column per channel (see `s4ts.data.sequences.to_sequences`). Series of different lengths
+    are padded and masked, so padding never changes a prediction. Inputs are standardised
+    per channel with the training data's mean and standard deviation.
+
+    Sampling rate: `fit(..., sample_rate=)` records the training rate (Hz); predicting with
+    another `sample_rate=` rescales every S4 layer's step Δ by training rate / new rate
+    (zero-shot resolution change).
 
     For audio-rate signals, `filterbank=F` puts a learned S4 filterbank in front
     (`s4ts.nn.S4Filterbank`): F band filters per channel, log energies over frames of
     `frame_length` samples, filters kept below `bandlimit` times the training Nyquist
     frequency. The stages then run on frames (100 per second for 16 kHz audio and
     frames of 160), and at another sample rate the frames keep their duration.
+
+    Parameters
+    ----------
+    d_model: width of the first stage.
+    n_layers: S4 blocks per stage; one int for every stage or one count per stage.
+    d_state, mode, init, bidirectional, dropout, dt_min, dt_max, ssm_lr: S4 layer settings
+        (see `s4ts.nn.S4Backbone`); bidirectional layers see the whole series.
+    pool: downsampling factors between stages (each stage after a pooling is `expand`
+        times wider); () for a single stage.
+    expand: width multiplier at each pooling.
+    pooling: how the last stage is reduced over valid steps: "mean", "max" or "last".
+    filterbank: number of learned S4 band filters per input channel in front of the stages,
+        or None for no front end.
+    frame_length: filterbank frame in samples (160 = 10 ms at 16 kHz).
+    bandlimit: filterbank band edge as a fraction of the training Nyquist frequency, in (0, 1],
+        or None for no limit.
+    learning_rate, weight_decay, batch_size, max_epochs, gradient_clip_val: training settings
+        (AdamW, linear warm-up and cosine decay over `max_epochs`; None: no clipping).
+    max_time: training time limit in seconds (or a timedelta); None for no limit.
+    val_size: series held out for validation, early stopping and keeping the best epoch: a
+        float in [0, 1) is a fraction of the series (stratified by class; too few series to
+        hold one per class trains without validation, with a logged warning), an int >= 0 a
+        count; 0 trains on everything for `max_epochs`. Ignored when `fit` gets
+        `validation_data`.
+    early_stopping_patience: epochs without validation improvement before stopping.
+    accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
+    random_state: seed for the split, weights, batch order and dropout (int, RandomState or None).
+    verbose: show Lightning's progress bar and messages.
+
+    Attributes
+    ----------
+    classes_: the class labels (n_classes,), sorted; predict_proba's columns follow them.
+    n_channels_: channels of the training series.
+    sample_rate_: the training sample rate in Hz, or None when fit got none.
+    mean_, scale_: per-channel standardisation (n_channels,) from the training series.
+    network_: the trained `S4ClassifierNet` (a torch module, usable without Lightning).
+    n_epochs_: epochs trained.
+    best_val_loss_: the lowest validation cross-entropy, whose weights were kept;
+        `math.inf` when training ran without validation.
     """
 
     def __init__(
@@ -187,16 +123,17 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         bandlimit: float | None = 0.4,
         dt_min: float = 1e-3,
         dt_max: float = 1e-1,
-        lr: float = 3e-3,
         ssm_lr: float = 1e-3,
+        learning_rate: float = 3e-3,
         weight_decay: float = 0.01,
         batch_size: int = 32,
         max_epochs: int = 100,
-        max_time: float | None = None,
-        patience: int = 10,
-        validation_fraction: float = 0.1,
-        random_state: int | None = None,
+        max_time: float | timedelta | None = None,
+        val_size: float = 0.1,
+        early_stopping_patience: int = 10,
+        gradient_clip_val: float | None = 1.0,
         accelerator: str = "auto",
+        random_state: int | np.random.RandomState | None = 0,
         verbose: bool = False,
     ) -> None:
         self.d_model = d_model
@@ -214,86 +151,133 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         self.bandlimit = bandlimit
         self.dt_min = dt_min
         self.dt_max = dt_max
-        self.lr = lr
         self.ssm_lr = ssm_lr
+        self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.max_time = max_time
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
+        self.val_size = val_size
+        self.early_stopping_patience = early_stopping_patience
+        self.gradient_clip_val = gradient_clip_val
         self.accelerator = accelerator
+        self.random_state = random_state
         self.verbose = verbose
 
     # ------------------------------------------------------------------ validation
 
     def _check_params(self) -> tuple[int, ...]:
-        """Validate hyperparameters; returns the number of S4 blocks of each stage."""
-        pool = tuple(self.pool)
-        if any(not isinstance(p, (int, np.integer)) or p < 1 for p in pool):
-            raise ValueError(f"pool must be a sequence of positive integers; got {self.pool!r}")
+        """Validate every constructor argument; returns the number of S4 blocks of each stage."""
+        check_training_params(self)
+        for name in ("d_model", "d_state", "expand", "frame_length"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 1:
+                raise ValueError(f"{name}={value!r} must be a positive integer")
+        try:
+            pool = tuple(self.pool)
+        except TypeError:
+            raise TypeError(f"pool={self.pool!r} must be a sequence of positive integers") from None
+        if any(not _is_int(p) or p < 1 for p in pool):
+            raise ValueError(f"pool={self.pool!r} must be a sequence of positive integers")
         n_stages = len(pool) + 1
-        if isinstance(self.n_layers, (int, np.integer)):
+        if _is_int(self.n_layers):
             n_layers = (int(self.n_layers),) * n_stages
         else:
-            n_layers = tuple(int(n) for n in self.n_layers)
+            counts = tuple(self.n_layers) if isinstance(self.n_layers, (Sequence, np.ndarray)) else ()
+            if not counts or isinstance(self.n_layers, str) or not all(_is_int(n) for n in counts):
+                raise TypeError(f"n_layers={self.n_layers!r} must be an int or a sequence of ints")
+            n_layers = tuple(int(n) for n in counts)
             if len(n_layers) != n_stages:
                 raise ValueError(
                     f"n_layers={self.n_layers!r} gives {len(n_layers)} stages but pool={pool!r} "
                     f"needs {n_stages}; pass one count per stage or a single int"
                 )
         if any(n < 1 for n in n_layers):
-            raise ValueError(f"n_layers must be positive; got {self.n_layers!r}")
+            raise ValueError(f"n_layers={self.n_layers!r} must be positive")
         if self.pooling not in _POOLINGS:
-            raise ValueError(f"pooling must be one of {_POOLINGS}; got {self.pooling!r}")
-        for name in ("d_model", "d_state", "expand", "batch_size", "max_epochs", "frame_length"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if self.filterbank is not None and (
-            not isinstance(self.filterbank, (int, np.integer)) or self.filterbank < 1
-        ):
-            raise ValueError(f"filterbank must be None or a positive number of filters; got {self.filterbank!r}")
-        if self.bandlimit is not None and not 0.0 < self.bandlimit <= 1.0:
-            raise ValueError(f"bandlimit must be None or in (0, 1]; got {self.bandlimit!r}")
-        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ValueError(f"pooling={self.pooling!r} must be one of {_POOLINGS}")
+        if self.filterbank is not None and (not _is_int(self.filterbank) or self.filterbank < 1):
             raise ValueError(
-                f"validation_fraction must be in [0, 1); got {self.validation_fraction!r}"
+                f"filterbank={self.filterbank!r} must be None or a positive number of filters"
             )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1); got {self.dropout!r}")
+        if self.bandlimit is not None and not (
+            isinstance(self.bandlimit, (int, float, np.number)) and 0.0 < self.bandlimit <= 1.0
+        ):
+            raise ValueError(f"bandlimit={self.bandlimit!r} must be None or in (0, 1]")
+        self._check_val_size()
         return n_layers
+
+    def _check_val_size(self) -> None:
+        value = self.val_size
+        if _is_int(value):
+            if value < 0:
+                raise ValueError(f"val_size={value!r} must be a count >= 0 or a fraction in [0, 1)")
+        elif isinstance(value, (float, np.floating)):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(
+                    f"val_size={value!r} must be a fraction in [0, 1) or an integer count >= 0"
+                )
+        else:
+            raise TypeError(f"val_size={value!r} must be a fraction in [0, 1) or an integer count")
+
+    @staticmethod
+    def _check_sample_rate(sample_rate: float | None) -> float | None:
+        if sample_rate is None:
+            return None
+        if (
+            not isinstance(sample_rate, (int, float, np.number))
+            or isinstance(sample_rate, bool)
+            or not np.isfinite(sample_rate)
+            or sample_rate <= 0
+        ):
+            raise ValueError(f"sample_rate={sample_rate!r} must be a positive number (Hz)")
+        return float(sample_rate)
 
     def _rate(self, sample_rate: float | None) -> float:
         """Δ multiplier for data at `sample_rate`: data step / training step."""
+        sample_rate = self._check_sample_rate(sample_rate)
         if sample_rate is None:
             return 1.0
-        if not np.isfinite(sample_rate) or sample_rate <= 0:
-            raise ValueError(f"sample_rate must be a positive number; got {sample_rate!r}")
         if self.sample_rate_ is None:
             raise ValueError(
                 "this classifier was fitted without sample_rate, so predictions cannot change "
                 "the rate; pass sample_rate to fit as well"
             )
         # Step Δt = 1 / sample_rate, so (1 / new) / (1 / train) = train / new.
-        return self.sample_rate_ / float(sample_rate)
+        return self.sample_rate_ / sample_rate
+
+    # ------------------------------------------------------------------ data
+
+    def _standardise(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Padded values (n, L, C) scaled by the training statistics, padding kept at zero."""
+        return ((values - self.mean_) / self.scale_ * mask[..., None]).astype(np.float32)  # (n, L, C)
 
     def _prepare(self, X: Any) -> tuple[np.ndarray, np.ndarray, list[Any] | None]:
         """Validate X and return standardised padded values (n, L, C), mask (n, L) and ids."""
-        series, ids = _to_series(X)
+        series, ids = to_sequences(X)
         if series[0].shape[0] != self.n_channels_:
             raise ValueError(
                 f"X has {series[0].shape[0]} channels but the classifier was fitted on "
                 f"{self.n_channels_}"
             )
-        values, mask = _pad(series)
-        values = (values - self.mean_) / self.scale_ * mask[..., None]  # (n, L, C)
-        return values.astype(np.float32), mask, ids
+        values, mask = pad_sequences(series)
+        return self._standardise(values, mask), mask, ids
+
+    def _validation_set(self, validation_data: tuple[Any, Any]) -> TensorDataset:
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise TypeError("validation_data must be a pair (X_val, y_val)") from None
+        values, mask, ids = self._prepare(X_val)
+        y_val = align_labels(y_val, ids, len(values))
+        unknown = set(np.unique(y_val).tolist()) - set(self.classes_.tolist())
+        if unknown:
+            raise ValueError(f"validation labels {sorted(unknown)} do not occur in y")
+        return _dataset(values, mask, np.searchsorted(self.classes_, y_val))
 
     # ------------------------------------------------------------------ training
 
-    def _build_network(self, n_layers: tuple[int, ...]) -> torch.nn.Module:
+    def _build_network(self, n_layers: tuple[int, ...]) -> S4ClassifierNet:
         frontend = None
         if self.filterbank is not None:
             frontend = S4Filterbank(
@@ -328,112 +312,50 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     ) -> S4Classifier:
         """Train on series X with labels y; sample_rate (Hz) fixes the time unit for later rate changes.
 
-        `validation_data=(X_val, y_val)` replaces the random validation split.
+        `validation_data=(X_val, y_val)` replaces the split that `val_size` asks for.
         """
         n_layers = self._check_params()
-        if sample_rate is not None and (not np.isfinite(sample_rate) or sample_rate <= 0):
-            raise ValueError(f"sample_rate must be a positive number; got {sample_rate!r}")
-        series, ids = _to_series(X)
-        y = _align_labels(y, ids, len(series))
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y has a single class ({self.classes_[0]!r}); a classifier needs at least two"
-            )
+        sample_rate = self._check_sample_rate(sample_rate)
+        series, ids = to_sequences(X)
+        y = align_labels(y, ids, len(series))
+        classes, y_idx = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(f"y has a single class ({classes[0]!r}); a classifier needs at least two")
+        self.classes_ = classes
         self.n_channels_ = series[0].shape[0]
-        self.sample_rate_ = None if sample_rate is None else float(sample_rate)
-        values, mask = _pad(series)
+        self.sample_rate_ = sample_rate
+        values, mask = pad_sequences(series)  # (n, L, C), (n, L)
         # Per-channel standardisation over valid steps only, so padding does not bias it.
         valid = values[mask]  # (n_valid, C)
         self.mean_ = valid.mean(axis=0).astype(np.float32)  # (C,)
         self.scale_ = np.maximum(valid.std(axis=0), 1e-8).astype(np.float32)  # (C,)
+        values = self._standardise(values, mask)
 
-        train_idx, val_idx = np.arange(len(series)), np.array([], dtype=int)
-        if validation_data is None and self.validation_fraction > 0:
-            counts = np.bincount(y_idx)
-            n_val = round(self.validation_fraction * len(series))
-            if n_val >= len(self.classes_) and len(series) - n_val >= len(self.classes_):
-                train_idx, val_idx = train_test_split(
-                    train_idx,
-                    test_size=n_val,
-                    random_state=self.random_state,
-                    stratify=y_idx if counts.min() >= 2 else None,
-                )
-            else:
-                log.warning(
-                    "too few series (%d) for a validation split of %.2f; training without "
-                    "early stopping", len(series), self.validation_fraction,
-                )
-
-        values = (values - self.mean_) / self.scale_ * mask[..., None]  # (n, L, C)
-
-        def tensors(v: np.ndarray, m: np.ndarray, t: np.ndarray) -> torch.utils.data.TensorDataset:
-            return torch.utils.data.TensorDataset(
-                torch.from_numpy(v.astype(np.float32)), torch.from_numpy(m),
-                torch.from_numpy(t.astype(np.int64)),
-            )
-
-        train_set = tensors(values[train_idx], mask[train_idx], y_idx[train_idx])
-        val_set = None
+        seed = seed_from(self.random_state)
         if validation_data is not None:
-            X_val, y_val = validation_data
-            v_val, m_val, val_ids = self._prepare(X_val)
-            y_val = _align_labels(y_val, val_ids, len(v_val))
-            unknown = set(np.unique(y_val)) - set(self.classes_.tolist())
-            if unknown:
-                raise ValueError(f"validation labels {sorted(unknown)} do not occur in y")
-            val_set = tensors(v_val, m_val, np.searchsorted(self.classes_, y_val))
-        elif len(val_idx):
-            val_set = tensors(values[val_idx], mask[val_idx], y_idx[val_idx])
+            val_set = self._validation_set(validation_data)
+            train_idx = np.arange(len(series))
+        else:
+            train_idx, val_idx = validation_split(y_idx, self.val_size, seed)
+            val_set = _dataset(values[val_idx], mask[val_idx], y_idx[val_idx]) if len(val_idx) else None
+        train_set = _dataset(values[train_idx], mask[train_idx], y_idx[train_idx])
 
-        seed = self.random_state
-        with torch.random.fork_rng(devices=[]), _quiet_lightning(not self.verbose):
-            # fork_rng keeps the user's global torch RNG untouched by seeding and training.
-            if seed is not None:
-                torch.manual_seed(seed)
+        with seeded(seed):  # weights, batch order and dropout; the user's torch RNG is untouched
             net = self._build_network(n_layers)
-            generator = torch.Generator()
-            generator.manual_seed(seed if seed is not None else int(torch.randint(2**31, ()).item()))
-            train_loader = torch.utils.data.DataLoader(
-                train_set, batch_size=self.batch_size, shuffle=True, generator=generator,
+            train_loader = DataLoader(
+                train_set, batch_size=self.batch_size, shuffle=True,
+                generator=torch.Generator().manual_seed(seed),
                 drop_last=len(train_set) > self.batch_size,
             )
-            val_loader = (
-                None if val_set is None
-                else torch.utils.data.DataLoader(val_set, batch_size=self.batch_size)
-            )
+            val_loader = None if val_set is None else DataLoader(val_set, batch_size=self.batch_size)
             module = S4ClassifierModule(
-                net, lr=self.lr, weight_decay=self.weight_decay,
+                net, learning_rate=self.learning_rate, weight_decay=self.weight_decay,
                 total_steps=self.max_epochs * len(train_loader),
             )
-            callbacks: list[L.Callback] = []
-            if val_loader is not None:
-                best = _KeepBest()
-                callbacks += [
-                    best,
-                    L.pytorch.callbacks.EarlyStopping("val_loss", patience=self.patience),
-                ]
-            trainer = L.Trainer(
-                max_epochs=self.max_epochs,
-                max_time=None if self.max_time is None else {"seconds": self.max_time},
-                accelerator=self.accelerator,
-                devices=1,
-                logger=False,
-                enable_checkpointing=False,
-                enable_progress_bar=self.verbose,
-                enable_model_summary=self.verbose,
-                callbacks=callbacks,
-                num_sanity_val_steps=0,
-            )
-            with warnings.catch_warnings():
-                # Without validation data the module's validation_step simply goes unused.
-                warnings.filterwarnings("ignore", message=".*no `val_dataloader`")
-                trainer.fit(module, train_loader, val_loader)
-            if val_loader is not None and best.state is not None:
-                net.load_state_dict(best.state)
+            result = fit_module(self, module, train_loader, val_loader)
         self.network_ = net.cpu().eval()
-        self.n_epochs_ = trainer.current_epoch
-        self.best_val_loss_ = None if val_loader is None else best.score
+        self.n_epochs_ = result.n_epochs
+        self.best_val_loss_ = float(result.best_val_loss)
         return self
 
     # ------------------------------------------------------------------ prediction
@@ -443,14 +365,14 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             return torch.device("cuda")
         return torch.device("cpu")
 
-    def _logits(self, X: Any, sample_rate: float | None) -> np.ndarray:
-        """Logits (n, n_classes) for X at `sample_rate`."""
+    def _logits(self, X: Any, sample_rate: float | None) -> tuple[np.ndarray, list[Any] | None]:
+        """Logits (n, n_classes) for X at `sample_rate`, and the series ids of a frame."""
         if not hasattr(self, "network_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
         rate = self._rate(sample_rate)
         if self.network_.frontend is not None:
             self.network_.frontend.frame_steps(rate)  # a rate that splits frames fails here, before any work
-        values, mask, _ = self._prepare(X)
+        values, mask, ids = self._prepare(X)
         device = self._device()
         net = self.network_.to(device).eval()
         out = []
@@ -459,40 +381,39 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
                 m = torch.from_numpy(mask[start : start + self.batch_size])  # (B, L)
                 # Trimming to the longest series of the batch saves work; masks make it exact.
                 length = int(m.sum(dim=1).max())
-                v = torch.from_numpy(values[start : start + self.batch_size, :length])
+                v = torch.from_numpy(values[start : start + self.batch_size, :length])  # (B, L', C)
                 m = m[:, :length]
                 # Without padding in the batch the unmasked path is exact and cheaper.
                 m = None if bool(m.all()) else m.to(device)
-                out.append(net(v.to(device), m, rate=rate).float().cpu())
+                out.append(net(v.to(device), m, rate=rate).float().cpu())  # (B, n_classes)
         self.network_ = net.cpu()
-        return torch.cat(out).numpy()
+        return torch.cat(out).numpy(), ids
 
     def predict_proba(self, X: Any, sample_rate: float | None = None) -> np.ndarray:
         """Class probabilities (n, n_classes), columns ordered as classes_."""
-        logits = torch.from_numpy(self._logits(X, sample_rate))
+        logits = torch.from_numpy(self._logits(X, sample_rate)[0])
         return torch.softmax(logits, dim=-1).numpy()
 
     def decision_function(self, X: Any, sample_rate: float | None = None) -> np.ndarray:
         """Unnormalised class scores (logits), shape (n, n_classes)."""
-        return self._logits(X, sample_rate)
+        return self._logits(X, sample_rate)[0]
 
     def predict(self, X: Any, sample_rate: float | None = None) -> np.ndarray:
         """Predicted labels (n,), in the order of the series of X."""
-        best = self._logits(X, sample_rate).argmax(axis=1)
-        return self.classes_[best]
+        logits, _ = self._logits(X, sample_rate)
+        return self.classes_[logits.argmax(axis=1)]
 
     def score(self, X: Any, y: Any, sample_weight: Any = None, sample_rate: float | None = None) -> float:
-        """Accuracy of predict(X, sample_rate) against y."""
-        from sklearn.metrics import accuracy_score
-
-        _, ids = _to_series(X) if isinstance(X, pd.DataFrame) else (None, None)
-        y = _align_labels(y, ids, len(y) if ids is None else len(ids))
-        return float(accuracy_score(y, self.predict(X, sample_rate), sample_weight=sample_weight))
+        """Accuracy of predict(X, sample_rate) against y (higher is better)."""
+        logits, ids = self._logits(X, sample_rate)
+        y = align_labels(y, ids, len(logits))
+        predicted = self.classes_[logits.argmax(axis=1)]
+        return float(accuracy_score(y, predicted, sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ persistence
 
     def save(self, path: str | os.PathLike) -> None:
-        """Save to directory `path`: config.json (parameters, classes, scaling) and model.pt."""
+        """Save to directory `path`: config.json (parameters, classes, scaling) and model.pt (weights)."""
         if not hasattr(self, "network_"):
             raise NotFittedError("only a fitted classifier can be saved; call fit first")
         classes = self.classes_.tolist()
@@ -503,14 +424,8 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
                 "only str, int, float or bool labels can be saved; classes_ holds "
                 f"{type(classes[0]).__name__}"
             ) from None
-        params = self.get_params()
-        params["pool"] = [int(p) for p in params["pool"]]
-        if not isinstance(params["n_layers"], (int, np.integer)):
-            params["n_layers"] = [int(n) for n in params["n_layers"]]
         config = {
-            "s4ts_version": s4ts.__version__,
-            "estimator": type(self).__name__,
-            "params": params,
+            "params": {name: jsonable(name, value) for name, value in self.get_params().items()},
             "classes": classes,
             "classes_dtype": self.classes_.dtype.str if self.classes_.dtype != object else None,
             "n_channels": int(self.n_channels_),
@@ -518,28 +433,17 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(),
             "n_epochs": int(self.n_epochs_),
-            "best_val_loss": self.best_val_loss_,
+            # JSON has no infinity: null means training ran without validation.
+            "best_val_loss": self.best_val_loss_ if math.isfinite(self.best_val_loss_) else None,
         }
-        out = Path(path)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / _CONFIG).write_text(json.dumps(config, indent=2))
-        torch.save(self.network_.state_dict(), out / _WEIGHTS)
+        write_model(path, type(self).__name__, config, self.network_.state_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> S4Classifier:
-        """Load a classifier written by save (weights loaded with weights_only=True)."""
-        src = Path(path)
-        config = json.loads((src / _CONFIG).read_text())
-        if config.get("estimator") != cls.__name__:
-            raise ValueError(f"{src} holds a {config.get('estimator')!r}, not a {cls.__name__}")
-        if config["s4ts_version"] != s4ts.__version__:
-            log.warning(
-                "%s was saved by s4ts %s; this is s4ts %s",
-                src, config["s4ts_version"], s4ts.__version__,
-            )
-        params = config["params"]
-        for name in _TUPLE_PARAMS:
-            params[name] = tuple(params[name])
+        """Load a classifier written by save (JSON and tensors only; no code runs on load)."""
+        config, state = read_model(path, cls.__name__)
+        params = {_RENAMED.get(name, name): value for name, value in config["params"].items()}
+        params["pool"] = tuple(params["pool"])
         if isinstance(params["n_layers"], list):
             params["n_layers"] = tuple(params["n_layers"])
         model = cls(**params)
@@ -550,25 +454,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         model.mean_ = np.array(config["mean"], dtype=np.float32)
         model.scale_ = np.array(config["scale"], dtype=np.float32)
         model.n_epochs_ = config["n_epochs"]
-        model.best_val_loss_ = config["best_val_loss"]
+        best = config["best_val_loss"]
+        model.best_val_loss_ = math.inf if best is None else float(best)
         net = model._build_network(model._check_params())
-        net.load_state_dict(torch.load(src / _WEIGHTS, weights_only=True, map_location="cpu"))
+        net.load_state_dict(state)
         model.network_ = net.eval()
         return model
-
-
-class _KeepBest(L.Callback):
-    """Keeps an in-memory copy of the weights with the lowest validation loss."""
-
-    def __init__(self) -> None:
-        self.score: float | None = None
-        self.state: dict[str, torch.Tensor] | None = None
-
-    def on_validation_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        loss = trainer.callback_metrics.get("val_loss")
-        if loss is None:
-            return
-        loss = float(loss)
-        if self.score is None or loss < self.score:
-            self.score = loss
-            self.state = copy.deepcopy({k: v.detach().cpu() for k, v in pl_module.net.state_dict().items()})

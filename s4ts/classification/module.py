@@ -17,11 +17,15 @@ class S4ClassifierModule(L.LightningModule):
     """Cross-entropy training of a classification network with AdamW and a cosine schedule."""
 
     def __init__(
-        self, net: nn.Module, lr: float = 3e-3, weight_decay: float = 0.01, total_steps: int = 1000
+        self,
+        net: nn.Module,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 0.01,
+        total_steps: int = 1000,
     ) -> None:
         super().__init__()
         self.net = net
-        self.lr = lr
+        self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.total_steps = total_steps
 
@@ -46,7 +50,8 @@ class S4ClassifierModule(L.LightningModule):
         self.log("val_acc", acc, prog_bar=True, batch_size=len(batch[2]))
 
     def configure_optimizers(self):
-        optimizer = torch.optim.AdamW(ssm_param_groups(self.net, lr=self.lr, weight_decay=self.weight_decay))
+        groups = ssm_param_groups(self.net, lr=self.learning_rate, weight_decay=self.weight_decay)
+        optimizer = torch.optim.AdamW(groups)
         # Short linear warm-up, then cosine decay to zero over the planned steps.
         warmup = max(1, self.total_steps // 20)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
 from speech_corpus import write_fake_corpus
 
 from s4ts import cli
+from s4ts.bench.speech import add_arguments
 
 
 @pytest.mark.parametrize("kind", ["raw", "mfcc"])
@@ -36,3 +38,12 @@ def test_bench_speech_refuses_a_filterbank_on_mfcc(tmp_path, capsys):
                   "--words", "yes,no,up", "--filterbank", "8"])
     assert exit_info.value.code == 2
     assert "--filterbank applies to raw audio" in capsys.readouterr().err
+
+
+def test_bench_speech_training_options_use_the_estimator_names():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    new = parser.parse_args(["--root", "x", "--learning-rate", "0.01", "--early-stopping-patience", "3"])
+    old = parser.parse_args(["--root", "x", "--lr", "0.01", "--patience", "3"])  # the short spellings
+    for args in (new, old):
+        assert (args.learning_rate, args.early_stopping_patience) == (0.01, 3)

@@ -1,0 +1,164 @@
+"""Training plumbing shared by both estimators: the Lightning Trainer, keep-best, quiet logs."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import lightning as L
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+__all__ = [
+    "KeepBest", "TrainingResult", "check_training_params", "fit_module", "quiet_lightning", "seed_from",
+    "seeded",
+]
+
+_LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric")
+
+
+@contextlib.contextmanager
+def quiet_lightning(quiet: bool) -> Iterator[None]:
+    """Silence Lightning's informational logs (and warnings nobody can act on) while training."""
+    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    with warnings.catch_warnings():
+        # Windows come from in-memory arrays: worker processes would only add start-up time.
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        # Lightning 2.6 still builds torch's deprecated LeafSpec; nothing a user can act on.
+        warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
+        # Training without validation data is a choice (val_size=0), not a mistake.
+        warnings.filterwarnings("ignore", message=".*validation_step. but have no .val_dataloader.*")
+        warnings.filterwarnings("ignore", message=".*no `val_dataloader`.*")
+        if quiet:
+            for lg in loggers:
+                lg.setLevel(logging.WARNING)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels):
+                lg.setLevel(level)
+
+
+class KeepBest(L.Callback):
+    """Keep the weights of the epoch with the lowest validation loss; restore them at the end.
+
+    `best_loss` is inf until a validation epoch ran (no validation data: it stays inf).
+    """
+
+    def __init__(self) -> None:
+        self.best_loss = math.inf
+        self.best_state: dict[str, Tensor] | None = None
+
+    def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        loss = trainer.callback_metrics.get("val_loss")
+        if loss is not None and float(loss) < self.best_loss:
+            self.best_loss = float(loss)
+            self.best_state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+    def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.best_state is not None:
+            module.load_state_dict(self.best_state)
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a training run leaves behind: epochs run and the best validation loss (inf if none)."""
+
+    n_epochs: int
+    best_val_loss: float
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def check_training_params(est: object) -> None:
+    """Validate the training parameters both estimators share; errors name the parameter."""
+    for name in ("learning_rate", "ssm_lr", "weight_decay"):
+        value = getattr(est, name)
+        if not _is_number(value) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name}={value!r} must be a finite number >= 0")
+    if not _is_number(est.dropout) or not 0.0 <= est.dropout < 1.0:
+        raise ValueError(f"dropout={est.dropout!r} must be in [0, 1)")
+    for name in ("batch_size", "max_epochs", "early_stopping_patience"):
+        value = getattr(est, name)
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name}={value!r} must be a positive integer")
+    clip = est.gradient_clip_val
+    if clip is not None and (not _is_number(clip) or not math.isfinite(clip) or clip <= 0):
+        raise ValueError(f"gradient_clip_val={clip!r} must be None or a positive number")
+    max_time = est.max_time
+    if max_time is not None:
+        if isinstance(max_time, timedelta):
+            max_time = max_time.total_seconds()
+        if not _is_number(max_time) or not max_time > 0:
+            raise ValueError(f"max_time={est.max_time!r} must be None, positive seconds or a timedelta")
+    if est.random_state is not None and not isinstance(
+        est.random_state, (int, np.integer, np.random.RandomState)
+    ):
+        raise TypeError(f"random_state={est.random_state!r} must be None, an int or a RandomState")
+    if not isinstance(est.verbose, (bool, np.bool_)):
+        raise TypeError(f"verbose={est.verbose!r} must be True or False")
+
+
+def fit_module(
+    est: object,
+    module: L.LightningModule,
+    train_loader: DataLoader,
+    val_loader: DataLoader | None,
+) -> TrainingResult:
+    """Train `module` with the estimator's settings; the best validation epoch's weights are kept.
+
+    Reads `max_epochs`, `max_time`, `early_stopping_patience`, `gradient_clip_val`,
+    `accelerator` and `verbose` from the estimator.
+    """
+    keep_best = KeepBest()
+    callbacks: list[L.Callback] = []
+    if val_loader is not None:
+        callbacks = [
+            L.pytorch.callbacks.EarlyStopping("val_loss", patience=est.early_stopping_patience),
+            keep_best,
+        ]
+    max_time = est.max_time
+    if max_time is not None and not isinstance(max_time, timedelta):
+        max_time = timedelta(seconds=float(max_time))
+    with quiet_lightning(not est.verbose):
+        trainer = L.Trainer(
+            accelerator=est.accelerator,
+            devices=1,
+            max_epochs=est.max_epochs,
+            max_time=max_time,
+            gradient_clip_val=est.gradient_clip_val,
+            callbacks=callbacks,
+            enable_progress_bar=est.verbose,
+            enable_model_summary=est.verbose,
+            logger=False,
+            enable_checkpointing=False,
+            num_sanity_val_steps=0,
+        )
+        trainer.fit(module, train_loader, val_loader)
+    module.cpu().eval()
+    return TrainingResult(int(trainer.current_epoch), keep_best.best_loss)
+
+
+def seed_from(random_state: int | np.random.RandomState | None) -> int:
+    """One integer seed from a scikit-learn style random_state (None: fresh entropy)."""
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's global RNGs for the block and restore them afterwards (the user's untouched)."""
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield

@@ -1,0 +1,182 @@
+"""Classifier inputs (arrays, lists of arrays, long frames) to validated, padded arrays.
+
+The contract with the estimator: `to_sequences` turns any accepted input into a list of
+float (C, L_i) arrays (one per series, lengths may differ) plus the series ids of a frame;
+`pad_sequences` stacks them into (n, L, C) values with an (n, L) mask; `align_labels`
+orders the labels like the series; `validation_split` holds some series out for validation.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+__all__ = [
+    "align_labels", "frame_to_sequences", "pad_sequences", "to_sequences", "validation_split",
+]
+
+log = logging.getLogger(__name__)
+
+ID_COL, TIME_COL = "id", "time"
+
+
+def frame_to_sequences(df: pd.DataFrame) -> tuple[list[np.ndarray], list[Any]]:
+    """One (C, L_i) array per id of a long frame (id, time, value columns), ids in order of first appearance."""
+    for col in (ID_COL, TIME_COL):
+        if col not in df.columns:
+            raise ValueError(
+                f"a long DataFrame needs columns {ID_COL!r}, {TIME_COL!r} and one or more value "
+                f"columns; column {col!r} is missing (got {list(df.columns)})"
+            )
+    value_cols = [c for c in df.columns if c not in (ID_COL, TIME_COL)]
+    if not value_cols:
+        raise ValueError(f"the DataFrame has no value column besides {ID_COL!r} and {TIME_COL!r}")
+    bad = [c for c in value_cols if not pd.api.types.is_numeric_dtype(df[c])]
+    if bad:
+        raise TypeError(f"value columns must be numeric; columns {bad} are not")
+    dup = df.duplicated([ID_COL, TIME_COL])
+    if dup.any():
+        row = df.index[dup.to_numpy().argmax()]
+        raise ValueError(
+            f"duplicate (id, time) at row {row!r} (id={df.loc[row, ID_COL]!r}, "
+            f"time={df.loc[row, TIME_COL]!r}); each series needs one row per time stamp"
+        )
+    ids = list(pd.unique(df[ID_COL]))
+    # sort_values returns a copy: the user's frame is never reordered.
+    ordered = df.sort_values([ID_COL, TIME_COL], kind="stable")
+    groups = {
+        k: g[value_cols].to_numpy(dtype=np.float64).T  # (C, L_i)
+        for k, g in ordered.groupby(ID_COL, sort=False)
+    }
+    return [groups[i] for i in ids], ids
+
+
+def _from_arrays(X: Any) -> list[np.ndarray]:
+    """A list of (L_i,) / (C, L_i) arrays, or one (n, L) / (n, C, L) array -> list of (C, L_i)."""
+    if isinstance(X, (list, tuple)):
+        series = []
+        for i, s in enumerate(X):
+            a = np.asarray(s, dtype=np.float64)
+            if a.ndim == 1:
+                a = a[None, :]  # (1, L_i)
+            if a.ndim != 2:
+                raise ValueError(
+                    f"X[{i}] has shape {a.shape}; each series must be (length,) or (channels, length)"
+                )
+            series.append(a)
+        return series
+    try:
+        a = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            "X must be a 3D array (n, channels, length), a 2D array (n, length), a list of "
+            f"(channels, length) arrays or a long DataFrame; got {type(X).__name__} ({err})"
+        ) from None
+    if a.ndim == 2:
+        a = a[:, None, :]  # (n, 1, L)
+    if a.ndim != 3:
+        raise ValueError(
+            f"X has {a.ndim} dimension(s) (shape {a.shape}); expected (n, channels, length) "
+            "or (n, length)"
+        )
+    return list(a)
+
+
+def to_sequences(X: Any) -> tuple[list[np.ndarray], list[Any] | None]:
+    """Validated float (C, L_i) arrays from any accepted input, plus the series ids of a long frame.
+
+    Accepts a 3D array (n, C, L), a 2D array (n, L), a list of (C, L_i) or (L_i,) arrays, or
+    a long DataFrame with columns 'id', 'time' and numeric value columns (one per channel).
+    Every series must have the same channels, at least one step and only finite values.
+    """
+    if isinstance(X, pd.DataFrame):
+        series, ids = frame_to_sequences(X)
+    else:
+        series, ids = _from_arrays(X), None
+    if not series:
+        raise ValueError("X holds no series")
+    n_channels = series[0].shape[0]
+    for i, s in enumerate(series):
+        where = f"series {ids[i]!r}" if ids is not None else f"X[{i}]"
+        if s.shape[0] != n_channels:
+            raise ValueError(f"{where} has {s.shape[0]} channels but X[0] has {n_channels}")
+        if s.shape[1] == 0:
+            raise ValueError(f"{where} is empty; every series needs at least one step")
+        if not np.isfinite(s).all():
+            c, t = np.argwhere(~np.isfinite(s))[0]
+            raise ValueError(
+                f"{where} has a NaN or infinite value at channel {c}, step {t}; fill or drop "
+                "missing values first (trailing NaN padding: pass a list of arrays of their "
+                "true lengths instead)"
+            )
+    return series, ids
+
+
+def pad_sequences(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-pad (C, L_i) arrays at the end to one length: values (n, L, C) float32, mask (n, L) bool."""
+    if not series:
+        raise ValueError("pad_sequences needs at least one series")
+    n, c = len(series), series[0].shape[0]
+    length = max(s.shape[1] for s in series)
+    values = np.zeros((n, length, c), dtype=np.float32)  # (n, L, C)
+    mask = np.zeros((n, length), dtype=bool)  # (n, L), True at real steps
+    for i, s in enumerate(series):
+        values[i, : s.shape[1]] = s.T
+        mask[i, : s.shape[1]] = True
+    return values, mask
+
+
+def align_labels(y: Any, ids: list[Any] | None, n: int) -> np.ndarray:
+    """Labels (n,) in the order of the series; a pd.Series indexed by the frame's ids is aligned by id."""
+    if ids is not None and isinstance(y, pd.Series) and set(ids) <= set(y.index):
+        y = y.loc[ids]
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be one label per series (1D); got shape {y.shape}")
+    if len(y) != n:
+        raise ValueError(f"X holds {n} series but y has {len(y)} labels; they must match")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"y has a NaN label at position {int(np.isnan(y).argmax())}")
+    if y.dtype == object and pd.isna(y).any():
+        raise ValueError(f"y has a missing label at position {int(pd.isna(y).argmax())}")
+    return y
+
+
+def validation_split(
+    labels: np.ndarray, val_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training and the validation series; `labels` (n,) are class indices 0..K-1.
+
+    `val_size`: a float in [0, 1) is a fraction of the series, an int a count (0: no
+    validation). The split is stratified by class where every class has two series and
+    both parts can hold one of each. A fraction too small for one series per class in
+    each part gives no validation (logged): early stopping on a few series is noise.
+    """
+    n, n_classes = len(labels), int(labels.max()) + 1
+    everything = np.arange(n)
+    if isinstance(val_size, (int, np.integer)):
+        n_val = int(val_size)
+        if not 0 <= n_val < n:
+            raise ValueError(
+                f"val_size={val_size!r} must leave series for training: there are {n}; "
+                "pass a smaller count or a fraction"
+            )
+    else:
+        n_val = round(val_size * n)
+        if val_size > 0 and (n_val < n_classes or n - n_val < n_classes):
+            log.warning(
+                "too few series (%d) for a validation split of val_size=%s with %d classes; "
+                "training without validation or early stopping", n, val_size, n_classes,
+            )
+            n_val = 0
+    if n_val == 0:
+        return everything, everything[:0]
+    stratify = n_val >= n_classes and n - n_val >= n_classes and np.bincount(labels).min() >= 2
+    train_idx, val_idx = train_test_split(
+        everything, test_size=n_val, random_state=seed, stratify=labels if stratify else None
+    )
+    return train_idx, val_idx

@@ -1,0 +1,104 @@
+"""s4ts.data.sequences: classifier inputs to padded arrays, label alignment, validation split."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from s4ts.data.sequences import (
+    align_labels,
+    frame_to_sequences,
+    pad_sequences,
+    to_sequences,
+    validation_split,
+)
+
+
+def test_array_and_list_inputs_become_channel_by_length_arrays():
+    X = np.arange(24.0).reshape(2, 3, 4)  # (n, C, L)
+    series, ids = to_sequences(X)
+    assert ids is None and [s.shape for s in series] == [(3, 4), (3, 4)]
+    np.testing.assert_array_equal(series[1], X[1])
+    two_d, _ = to_sequences(X[:, 0])  # (n, L): one channel
+    assert [s.shape for s in two_d] == [(1, 4), (1, 4)]
+    ragged, _ = to_sequences([np.zeros(5), np.ones(3)])  # (L_i,) each
+    assert [s.shape for s in ragged] == [(1, 5), (1, 3)]
+    assert all(s.dtype == np.float64 for s in ragged)
+
+
+def test_long_frame_sorted_per_id_in_order_of_first_appearance():
+    frame = pd.DataFrame({
+        "id": ["b", "b", "a", "a", "a"],
+        "time": [1, 0, 2, 0, 1],
+        "x": [11.0, 10.0, 2.0, 0.0, 1.0],
+        "z": [0.0] * 5,
+    })
+    before = frame.copy()
+    series, ids = to_sequences(frame)
+    pd.testing.assert_frame_equal(frame, before)  # never mutated
+    assert ids == ["b", "a"]
+    np.testing.assert_array_equal(series[0], [[10.0, 11.0], [0.0, 0.0]])  # (C=2, L=2)
+    np.testing.assert_array_equal(series[1][0], [0.0, 1.0, 2.0])
+    assert frame_to_sequences(frame)[1] == ids
+
+
+@pytest.mark.parametrize("X, error, match", [
+    ([], ValueError, "no series"),
+    (np.zeros((2, 2, 2, 2)), ValueError, "4 dimension"),
+    ([np.zeros((2, 2, 2))], ValueError, r"X\[0\] has shape"),
+    ([np.zeros((2, 5)), np.zeros((3, 5))], ValueError, r"X\[1\] has 3 channels"),
+    ([np.zeros((1, 0))], ValueError, "empty"),
+    (np.array([[[0.0, np.inf]]]), ValueError, "channel 0, step 1"),
+    ({"a": 1}, TypeError, "3D array"),
+    (pd.DataFrame({"id": [1], "x": [0.0]}), ValueError, "'time' is missing"),
+    (pd.DataFrame({"id": [1], "time": [0]}), ValueError, "no value column"),
+    (pd.DataFrame({"id": [1], "time": [0], "x": ["a"]}), TypeError, "numeric"),
+    (pd.DataFrame({"id": [1, 1], "time": [0, 0], "x": [0.0, 1.0]}), ValueError, "duplicate"),
+    (pd.DataFrame({"id": ["s", "s"], "time": [0, 1], "x": [0.0, np.nan]}), ValueError, "series 's'"),
+])
+def test_bad_inputs_say_what_and_where(X, error, match):
+    with pytest.raises(error, match=match):
+        to_sequences(X)
+
+
+def test_pad_sequences_masks_the_padding():
+    values, mask = pad_sequences([np.ones((2, 3)), 2 * np.ones((2, 1))])
+    assert values.shape == (2, 3, 2) and values.dtype == np.float32  # (n, L, C)
+    assert mask.tolist() == [[True, True, True], [True, False, False]]
+    np.testing.assert_array_equal(values[1, :, 0], [2.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="at least one series"):
+        pad_sequences([])
+
+
+def test_align_labels_by_id_or_position():
+    y = pd.Series(["x", "y"], index=["b", "a"])
+    np.testing.assert_array_equal(align_labels(y, ["a", "b"], 2), ["y", "x"])
+    np.testing.assert_array_equal(align_labels(["p", "q"], None, 2), ["p", "q"])
+    with pytest.raises(ValueError, match="2 series but y has 3"):
+        align_labels([1, 2, 3], None, 2)
+    with pytest.raises(ValueError, match="1D"):
+        align_labels(np.zeros((2, 2)), None, 2)
+    with pytest.raises(ValueError, match="NaN label at position 1"):
+        align_labels([0.0, np.nan], None, 2)
+    with pytest.raises(ValueError, match="missing label at position 0"):
+        align_labels(np.array([None, "a"], dtype=object), None, 2)
+
+
+def test_validation_split_fraction_count_and_none(caplog):
+    labels = np.repeat([0, 1], 10)
+    train, val = validation_split(labels, 0.2, seed=0)
+    assert len(val) == 4 and sorted(np.bincount(labels[val])) == [2, 2]  # stratified
+    assert sorted(np.concatenate([train, val]).tolist()) == list(range(20))
+    again = validation_split(labels, 0.2, seed=0)
+    np.testing.assert_array_equal(again[1], val)  # the seed decides the split
+    assert len(validation_split(labels, 3, seed=0)[1]) == 3
+    train, val = validation_split(labels, 0, seed=0)
+    assert len(train) == 20 and len(val) == 0
+    with pytest.raises(ValueError, match="val_size=20"):
+        validation_split(labels, 20, seed=0)
+    with caplog.at_level(logging.WARNING):
+        train, val = validation_split(np.tile([0, 1], 3), 0.1, seed=0)  # 1 series < 2 classes
+    assert len(val) == 0 and "without validation" in caplog.text
