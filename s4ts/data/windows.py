@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ __all__ = [
     "WindowDataset",
     "calendar_features",
     "fit_scale",
+    "warn_short_calendar",
     "window_index",
 ]
 
@@ -52,6 +54,20 @@ def fit_scale(y: np.ndarray, method: str | None) -> tuple[float, float]:
         raise ValueError(f"scaler={method!r} is not one of {SCALERS}")
     # A constant series has no spread; dividing by 1 keeps it finite and unchanged in shape.
     return float(loc), float(scale) if scale > 1e-12 * max(1.0, abs(loc)) else 1.0
+
+
+def warn_short_calendar(series: Sequence[SeriesData]) -> None:
+    """Warn when no series spans two years: the day-of-year inputs then see each day once."""
+    span = max(s.times[-1] - s.times[0] for s in series)
+    if span < pd.Timedelta(days=730):
+        warnings.warn(
+            f"calendar_features=True with at most {span.days} days of history per series: each "
+            f"day of the year occurs at most once in training, so the day-of-year inputs can "
+            f"learn that one year instead of a yearly pattern (Prophet turns yearly seasonality "
+            f"off below two years). Check forecasts on a season the training data does not "
+            f"repeat, or set calendar_features=False",
+            UserWarning, stacklevel=5,
+        )
 
 
 def calendar_features(times: pd.DatetimeIndex) -> np.ndarray:
@@ -176,21 +192,23 @@ class WindowDataset(Dataset):
         y[pad:] = self.targets[series][max(start, 0) : end]
         # The forecast positions see only future-known inputs.
         x[self.context_length :, self.hidden_channels] = 0.0
-        loss_mask = ~np.isnan(y)
-        loss_mask[: self.context_length] = False
+        target = y[self.context_length :]  # (H,)
         valid = np.arange(width) >= pad
         rate = self.rates[series]
-        if np.ndim(rate):
-            # Padded steps are zeroed by the mask, so their Δ never matters; 1 keeps it finite.
-            dt = np.ones(width, dtype=np.float32)
-            dt[pad:] = rate[max(start, 0) : end]
-        else:
+        regular = not np.ndim(rate)
+        if regular:
             dt = np.full(width, float(rate), dtype=np.float32)
+        else:
+            # Padded steps are zeroed by the mask, so their Δ never matters; 1 keeps it finite.
+            # The window's first step has no predecessor in the window: 1, as at prediction.
+            dt = np.ones(width, dtype=np.float32)
+            dt[pad + 1 :] = rate[max(start, 0) + 1 : end]
         return {
             "x": torch.from_numpy(x),
-            "y": torch.from_numpy(np.nan_to_num(y)),
-            "loss_mask": torch.from_numpy(loss_mask),
-            "valid": torch.from_numpy(valid),
-            # Δ multiplier per step (B, L) in training steps; constant on regular grids.
+            "y": torch.from_numpy(np.nan_to_num(target)),  # (H,) scaled target, 0 where missing
+            "loss_mask": torch.from_numpy(~np.isnan(target)),  # (H,) observed horizon steps
+            "valid": torch.from_numpy(valid),  # (W,) real steps (False: left padding)
+            # Δ multiplier per step in training steps, constant on regular grids (`regular`).
             "dt": torch.from_numpy(dt),
+            "regular": torch.tensor(regular),
         }

@@ -69,7 +69,8 @@ def test_window_dataset_pads_and_hides_forecast_inputs():
     assert item["valid"].tolist() == [False, False, True, True, True, True, True]
     assert (item["x"][4:, feat.hidden_channels] == 0).all()  # y, observed, hist hidden
     assert (item["x"][4:, 2] != 0).any()  # future-known covariate visible
-    assert item["loss_mask"].tolist() == [False] * 4 + [True] * 3
+    assert item["loss_mask"].tolist() == [True] * 3  # targets: the horizon steps only
+    assert item["y"].shape == (3,) and bool(item["regular"])
     assert item["dt"].tolist() == [1.0] * 7
     last = data[1]
     assert last["loss_mask"].tolist()[-1] is False  # the missing last value is not a target
@@ -82,4 +83,6 @@ def test_window_dataset_carries_per_step_gaps():
     data = WindowDataset([x], [s.y.astype(np.float32)], [gaps], np.array([[0, 5], [0, 10]]),
                          context_length=4, horizon=3, hidden_channels=feat.hidden_channels)
     assert data[0]["dt"].tolist() == [1.0, 1.0, 1.0, 2.0, 3.0, 4.0, 5.0]  # padding: 1
-    assert data[1]["dt"].tolist() == [4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+    # The window's first step has no predecessor inside it: 1, as at prediction.
+    assert data[1]["dt"].tolist() == [1.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+    assert not bool(data[1]["regular"])

@@ -149,21 +149,31 @@ def test_save_load_gives_identical_predictions(fitted, frame, tmp_path):
 
 def test_cross_validation_and_score(frame):
     model = S4Forecaster(futr_exog=["promo"], **TINY)
-    cv = model.cross_validation(frame.drop(columns="temp"), n_windows=3, step=6)
+    data = frame.drop(columns="temp")
+    cv = model.cross_validation(data, n_windows=3, step=6)
+    assert not hasattr(model, "net_")  # a clone was fitted; the estimator itself is untouched
     assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "y_pred", *QUANTILE_COLS]
     assert len(cv) == 2 * 3 * HORIZON
     cutoffs = sorted(cv["cutoff"].unique())
     assert len(cutoffs) == 3 and cutoffs[-1] == frame["ds"].max() - pd.Timedelta(hours=HORIZON)
     assert (cv["ds"] > cv["cutoff"]).all() and np.isfinite(cv["y"]).all()
-    # States advanced by the recurrence between cutoffs match a fresh pass over the history.
+    # The clone was fitted up to the first cutoff; every origin forecasts from its own context.
+    model.fit(data[data["ds"] <= cutoffs[0]])
     last = cv[cv["cutoff"] == cutoffs[-1]].reset_index(drop=True)
-    history = frame[frame["ds"] <= cutoffs[-1]].drop(columns="temp")
-    direct = model.predict(history, X_future=frame[["unique_id", "ds", "promo"]])
+    direct = model.predict(data[data["ds"] <= cutoffs[-1]], X_future=frame[["unique_id", "ds", "promo"]])
     np.testing.assert_allclose(last["y_pred"], direct["y_pred"], rtol=1e-4, atol=1e-4)
 
-    scores = model.score(frame.drop(columns="temp"), season=24)
+    scores = model.evaluate(data, season=24)
     assert set(scores) == {"mae", "mse", "mase", "smape", "quantile_loss", "crps", "coverage"}
     assert all(np.isfinite(v) for v in scores.values())
+    assert model.score(data, season=24) == -scores["mase"]
+
+
+def test_cross_validation_never_refits_a_fitted_model(fitted, frame):
+    future = future_of(frame)
+    before = fitted.predict(X_future=future)
+    fitted.cross_validation(frame, n_windows=2)
+    pd.testing.assert_frame_equal(fitted.predict(X_future=future), before)
 
 
 def test_plot_returns_and_saves_figure(fitted, frame, tmp_path):
@@ -212,7 +222,7 @@ def test_vic_elec_slice_end_to_end():
         calendar_features=True, d_model=16, n_layers=2, d_state=8, max_epochs=1,
         batches_per_epoch=4, batch_size=16, verbose=False,
     )
-    scores = model.fit(df.iloc[:-48]).score(df, season=48)
+    scores = model.fit(df.iloc[:-48]).evaluate(df, season=48)
     assert np.isfinite(scores["mase"]) and 0 <= scores["coverage"] <= 1
     forecast = model.predict(X_future=df.iloc[-48:][["unique_id", "ds", "holiday"]])
     assert str(forecast["ds"].dt.tz) == "Australia/Melbourne"

@@ -1,50 +1,25 @@
-"""ForecastingModule, the Δ plumbing into the backbone, and the probabilistic heads."""
+"""ForecastingModule (loss and optimizer) and the probabilistic heads."""
 
 import numpy as np
 import pytest
 import torch
 from scipy import stats
 
-from s4ts.forecasting.module import ForecastingModule, run_backbone
-from s4ts.nn import S4Backbone
+from s4ts.forecasting.lightning_module import ForecastingModule
+from s4ts.nn import ForecastNet
 from s4ts.nn.distributions import QuantileHead, StudentTHead, head_from_config
 
 
-@pytest.fixture
-def backbone():
-    return S4Backbone(3, 2, d_model=8, n_layers=1, d_state=4, dropout=0.0).eval()
-
-
-def test_run_backbone_maps_dt_to_rate_or_per_step_dt(backbone):
-    x = torch.randn(2, 10, 3)
-    with torch.no_grad():
-        torch.testing.assert_close(run_backbone(backbone, x, torch.ones(2, 10)), backbone(x))
-        per_row = torch.tensor([[1.0] * 10, [2.0] * 10])
-        torch.testing.assert_close(
-            run_backbone(backbone, x, per_row), backbone(x, rate=torch.tensor([1.0, 2.0]))
-        )
-        irregular = torch.rand(2, 10) + 0.5  # per-step Δ multipliers (irregular grids)
-        torch.testing.assert_close(run_backbone(backbone, x, irregular), backbone(x, dt=irregular))
-
-
-def test_left_padding_is_invisible_to_a_causal_backbone(backbone):
-    x = torch.randn(1, 10, 3)
-    padded = torch.cat([torch.randn(1, 4, 3), x], dim=1)  # garbage before the series starts
-    valid = torch.arange(14)[None] >= 4
-    with torch.no_grad():
-        full = run_backbone(backbone, padded, torch.ones(1, 14), valid)[:, 4:]
-        torch.testing.assert_close(full, run_backbone(backbone, x, torch.ones(1, 10)), atol=1e-5, rtol=1e-4)
-
-
 def test_module_trains_with_an_ssm_param_group():
-    backbone = S4Backbone(3, 2, d_model=8, n_layers=1, d_state=4, ssm_lr=1e-3)
-    module = ForecastingModule(backbone, QuantileHead([0.1, 0.9]), 1e-2, 0.01)
+    net = ForecastNet(3, 2, 8, 4, d_model=8, n_layers=1, d_state=4, ssm_lr=1e-3)
+    module = ForecastingModule(net, QuantileHead([0.1, 0.9]), 1e-2, 0.01)
     optimizer = module.configure_optimizers()
     # SSM parameters train with their own smaller learning rate and no weight decay.
     assert any(g["lr"] == 1e-3 and g["weight_decay"] == 0.0 for g in optimizer.param_groups)
     batch = {
-        "x": torch.randn(4, 12, 3), "y": torch.randn(4, 12), "dt": torch.ones(4, 12),
-        "loss_mask": torch.arange(12).expand(4, 12) >= 8, "valid": torch.ones(4, 12, dtype=torch.bool),
+        "x": torch.randn(4, 12, 3), "y": torch.randn(4, 4), "dt": torch.ones(4, 12),
+        "loss_mask": torch.ones(4, 4, dtype=torch.bool), "valid": torch.ones(4, 12, dtype=torch.bool),
+        "regular": torch.ones(4, dtype=torch.bool),
     }
     losses = []
     for _ in range(20):

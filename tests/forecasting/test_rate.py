@@ -126,7 +126,7 @@ def test_rate_two_on_decimated_data_matches_rate_one_on_full_data(smooth_model, 
 
 def test_aliasing_policy_warns_then_refuses(smooth_model, smooth):
     history, _, _ = history_and_truth(smooth)
-    backbone = smooth_model.backbone_
+    backbone = smooth_model.net_.backbone
     rates = 2.0 ** (np.arange(1, 97) / 8)
     fractions = np.array([backbone.aliased_fraction(r) for r in rates])
     warn_rate = rates[np.argmax((fractions > 0.2) & (fractions <= 0.5))]
@@ -197,7 +197,7 @@ def test_irregular_fit_predict_update_save_load(tmp_path):
     model.save(tmp_path / "m")
     loaded = S4Forecaster.load(tmp_path / "m")
     pd.testing.assert_frame_equal(loaded.predict(X_future=future), model.predict(X_future=future))
-    assert loaded._tail_times(loaded.series_["j1"]).equals(model._tail_times(model.series_["j1"]))
+    assert loaded.series_["j1"].history.times.equals(model.series_["j1"].history.times)
     backtest = S4Forecaster(**{**TINY, "val_size": 0}).cross_validation(frame, n_windows=2)
     assert len(backtest) == 2 * 2 * TINY["horizon"] and np.isfinite(backtest["y_pred"]).all()
 

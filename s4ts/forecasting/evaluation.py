@@ -1,0 +1,110 @@
+"""Backtests of a fitted S4Forecaster: rolling-origin cross-validation and hold-out scores."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+
+from s4ts import metrics
+from s4ts.data.frames import SeriesData
+from s4ts.forecasting.horizon import check_future_covariates
+from s4ts.forecasting.inference import Future, SeriesState
+
+if TYPE_CHECKING:
+    from s4ts.forecasting.estimator import S4Forecaster
+
+__all__ = ["backtest", "cross_validation", "evaluate", "truncate"]
+
+
+def truncate(series: SeriesData, last: int) -> SeriesData:
+    """The series up to and including position `last`; it must keep an observed value."""
+    if np.isnan(series.y[: last + 1]).all():
+        raise ValueError(
+            f"series {series.uid!r} has no observed values up to {series.times[last]}; "
+            f"a forecast from there has no history to start from"
+        )
+    return dataclasses.replace(
+        series, times=series.times[: last + 1], y=series.y[: last + 1], covariates=series.covariates[: last + 1]
+    )
+
+
+def backtest(est: S4Forecaster, series: list[SeriesData], cuts: list[int], states: list[SeriesState]) -> pd.DataFrame:
+    """Forecasts of `horizon` steps after position cuts[i] of series[i] from states[i], with the
+    cutoff and the true target as columns."""
+    horizon, n_futr = est.horizon, len(est.futr_exog)
+    futures = []
+    for s, cut in zip(series, cuts):
+        ahead = slice(cut + 1, cut + 1 + horizon)
+        futures.append(Future(s.times[ahead], s.covariates[ahead, :n_futr]))
+        check_future_covariates(s.uid, futures[-1].futr, futures[-1].times, est.futr_exog, "df")
+    forecast = est._forecast([s.uid for s in series], states, futures)
+    forecast.insert(2, "cutoff", pd.Index([s.times[c] for s, c in zip(series, cuts)]).repeat(horizon))
+    truth = [s.y[cut + 1 : cut + 1 + horizon] for s, cut in zip(series, cuts)]
+    forecast.insert(3, est.target_col, np.concatenate(truth))
+    return forecast
+
+
+def _positive(name: str, value) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
+
+
+def cross_validation(est: S4Forecaster, df, n_windows: int = 1, step: int | None = None) -> pd.DataFrame:
+    """Fit a clone of `est` on each series up to its first cutoff and forecast from every cutoff."""
+    est._check_params()
+    step = est.horizon if step is None else step
+    _positive("n_windows", n_windows)
+    _positive("step", step)
+    series = est._series(df, "df")
+    back = est.horizon + step * (n_windows - 1)  # steps from the first cutoff to the end
+    for s in series:
+        if len(s.times) <= back:
+            raise ValueError(
+                f"series {s.uid!r} has {len(s.times)} time steps, too few for {n_windows} "
+                f"windows of horizon {est.horizon} every {step} steps (needs more than {back})"
+            )
+    first_cuts = [len(s.times) - 1 - back for s in series]
+    model = clone(est)._fit_series([truncate(s, cut) for s, cut in zip(series, first_cuts)])
+    all_series, all_cuts, all_states = [], [], []
+    # One batched pass over every window and series, listed cutoff by cutoff.
+    for k in range(n_windows):
+        for s, first in zip(series, first_cuts):
+            cut = first + step * k
+            # Each origin reads the last context before it, with the scaling fitted before the first.
+            fitted = model.series_[s.uid]
+            context = model._context(truncate(s, cut), fitted.rate)
+            all_states.append(dataclasses.replace(fitted, history=context))
+            all_series.append(s)
+            all_cuts.append(cut)
+    return backtest(model, all_series, all_cuts, all_states)
+
+
+def evaluate(est: S4Forecaster, df, season: int = 1) -> dict[str, float]:
+    """Metrics of forecasts of the last `horizon` steps of each series from what precedes them."""
+    check_is_fitted(est)
+    _positive("season", season)
+    series = est._series(df, "df", kind=est.time_kind_)
+    for s in series:
+        if len(s.times) <= est.horizon + season:
+            raise ValueError(
+                f"series {s.uid!r} has {len(s.times)} time steps; scoring needs more than "
+                f"horizon + season = {est.horizon + season}"
+            )
+    cuts = [len(s.times) - 1 - est.horizon for s in series]
+    history = [truncate(s, cut) for s, cut in zip(series, cuts)]
+    forecasts = backtest(est, series, cuts, est._states(history, "df"))
+    train = pd.DataFrame(
+        {
+            est.id_col: pd.Index([s.uid for s in history]).repeat([len(s.y) for s in history]),
+            est.target_col: np.concatenate([s.y for s in history]),
+        }
+    )
+    return metrics.evaluate(
+        forecasts, train, id_col=est.id_col, target_col=est.target_col, pred_col=est._pred_col,
+        quantile_cols=est._quantile_cols, season=season,
+    )

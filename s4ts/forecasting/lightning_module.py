@@ -1,0 +1,50 @@
+"""LightningModule for forecasting: the loss and the optimizer around a ForecastNet and a head."""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+from torch import Tensor
+
+from s4ts.nn import ssm_param_groups
+from s4ts.nn.distributions import QuantileHead, StudentTHead
+from s4ts.nn.forecast_net import ForecastNet, Timing
+
+__all__ = ["ForecastingModule"]
+
+
+class ForecastingModule(L.LightningModule):
+    """Trains a ForecastNet + head on batches of `s4ts.data.windows.WindowDataset`."""
+
+    def __init__(
+        self,
+        net: ForecastNet,
+        head: QuantileHead | StudentTHead,
+        learning_rate: float,
+        weight_decay: float,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.head = head
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+
+    def _loss(self, batch: dict[str, Tensor]) -> Tensor:
+        timing = Timing.from_steps(batch["dt"], batch["regular"])
+        raw, shift, scale = self.net(batch["x"], timing, batch["valid"])  # (B, H, n_out), (B, 1) x2
+        # The head learns the horizon in the window's normalised space.
+        return self.head.loss(raw, (batch["y"] - shift) / scale, batch["loss_mask"])
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        loss = self._loss(batch)
+        self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["x"]))
+        return loss
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        loss = self._loss(batch)
+        self.log("val_loss", loss, prog_bar=True, batch_size=len(batch["x"]))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        # The SSM parameters (Δ, Λ, B, P) get their own group: smaller lr, no weight decay.
+        groups = ssm_param_groups(self.net, lr=self.learning_rate, weight_decay=self.weight_decay)
+        return torch.optim.AdamW(groups, lr=self.learning_rate)

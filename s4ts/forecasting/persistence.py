@@ -1,0 +1,112 @@
+"""Saving and loading S4Forecaster: settings and per-series metadata as JSON, tensors apart."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from s4ts._persistence import jsonable, read_model, write_model
+from s4ts.data.frames import SeriesData, parse_freq
+from s4ts.data.windows import Featurizer
+from s4ts.forecasting.inference import SeriesState
+from s4ts.nn.distributions import head_from_config
+
+if TYPE_CHECKING:
+    from s4ts.forecasting.estimator import S4Forecaster
+
+__all__ = ["load", "save"]
+
+_ESTIMATOR = "S4Forecaster"
+
+
+def _times_to_int(times: pd.Index, integer: bool) -> torch.Tensor:
+    """Timestamps as int64: integers as they are, datetimes as nanoseconds (UTC when tz-aware)."""
+    return torch.from_numpy(np.asarray(times if integer else times.asi8, dtype=np.int64).copy())
+
+
+def _times_from_int(values: torch.Tensor, integer: bool, tz: str | None) -> pd.Index:
+    """The inverse of `_times_to_int`."""
+    raw = values.numpy()
+    if integer:
+        return pd.Index(raw)
+    times = pd.DatetimeIndex(raw.astype("datetime64[ns]"))
+    return times.tz_localize("UTC").tz_convert(tz) if tz else times
+
+
+def save(est: S4Forecaster, path: str | os.PathLike) -> None:
+    """Write `est` to folder `path` (config.json and model.pt)."""
+    check_is_fitted(est)
+    integer = est.time_kind_ == "integer"
+    series = []
+    for uid, st in est.series_.items():
+        if not isinstance(uid, (str, int, np.integer)):
+            raise TypeError(f"series id {uid!r} must be a str or int to save the model as JSON")
+        tz = None if integer else st.history.times.tz
+        series.append({
+            "id": uid if isinstance(uid, str) else int(uid),
+            "freq": st.freq if st.freq is None or integer else st.freq.freqstr,
+            "tz": None if tz is None else str(tz),
+            "loc": st.loc, "scale": st.scale, "rate": st.rate,
+        })
+    feat = est.featurizer_
+    config = {
+        "params": {key: jsonable(key, value) for key, value in est.get_params().items()},
+        "time_kind": est.time_kind_,
+        "train_step": est.train_step_,
+        "rates": est.rates_,
+        "context_length": est.context_length_,
+        "n_epochs": est.n_epochs_,
+        "best_val_loss": est.best_val_loss_ if math.isfinite(est.best_val_loss_) else None,
+        "head": est.head_.config(),
+        "featurizer": {
+            "n_futr": feat.n_futr, "n_hist": feat.n_hist, "calendar": feat.calendar,
+            "cov_loc": feat.cov_loc.tolist(), "cov_scale": feat.cov_scale.tolist(),
+        },
+        "series": series,
+    }
+    histories = [st.history for st in est.series_.values()]
+    tensors = {
+        "net": est.net_.state_dict(),
+        "times": [_times_to_int(h.times, integer) for h in histories],
+        "y": [torch.from_numpy(h.y.astype(np.float64)) for h in histories],
+        "covariates": [torch.from_numpy(h.covariates.astype(np.float64)) for h in histories],
+    }
+    write_model(path, _ESTIMATOR, config, tensors)
+
+
+def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
+    """Read a model written by `save`."""
+    config, tensors = read_model(path, _ESTIMATOR)
+    est = cls(**config["params"])
+    est.saved_with_version_ = config["s4ts_version"]
+    est.time_kind_ = config["time_kind"]
+    est.train_step_ = config["train_step"]
+    est.rates_ = config["rates"]
+    est.context_length_ = config["context_length"]
+    est.n_epochs_ = config["n_epochs"]
+    best = config["best_val_loss"]
+    est.best_val_loss_ = math.inf if best is None else best
+    est.head_ = head_from_config(config["head"])
+    feat = config["featurizer"]
+    est.featurizer_ = Featurizer(
+        feat["n_futr"], feat["n_hist"], feat["calendar"],
+        np.array(feat["cov_loc"], dtype=float), np.array(feat["cov_scale"], dtype=float),
+    )
+    est.net_ = est._make_net(est.featurizer_.n_channels, est.head_, est.context_length_)
+    est.net_.load_state_dict(tensors["net"])
+    est.net_.eval()
+    integer = est.time_kind_ == "integer"
+    est.series_ = {}
+    for meta, times, y, covariates in zip(config["series"], tensors["times"], tensors["y"], tensors["covariates"]):
+        freq = None if meta["freq"] is None else parse_freq(meta["freq"], est.time_kind_)
+        history = SeriesData(
+            meta["id"], _times_from_int(times, integer, meta["tz"]), y.numpy(), covariates.numpy(), freq
+        )
+        est.series_[meta["id"]] = SeriesState(freq, meta["loc"], meta["scale"], meta["rate"], history)
+    return est

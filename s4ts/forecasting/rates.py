@@ -1,0 +1,97 @@
+"""The sampling-rate policy: how many steps a horizon is at a series' rate, and when a rate
+not seen in training aliases too much of what the model learned."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Hashable, Sequence
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from s4ts.data.frames import Freq, freq_name, step_size
+from s4ts.forecasting.inference import groups, is_trained
+from s4ts.nn.forecast_net import ForecastNet
+
+__all__ = ["ALIAS_ERROR", "ALIAS_WARN", "RateWarning", "check_rates", "horizon_steps", "is_trained"]
+
+# Share of the SSM energy resolved at the training rate that aliases at a new rate: warn
+# above the first, refuse above the second.
+ALIAS_WARN = 0.2
+ALIAS_ERROR = 0.5
+
+
+class RateWarning(UserWarning):
+    """A series is sampled so coarsely that part of what the model learned aliases."""
+
+
+def check_rates(
+    net: ForecastNet, uids: Sequence[Hashable], rates: Sequence[float], trained: Sequence[float], name: str
+) -> None:
+    """Apply the aliasing policy (and the linear path's rate limit) to series at `rates`."""
+    for rate, members in groups(list(rates)).items():
+        if is_trained(rate, trained):
+            continue  # trained rates are what the model learned
+        who = f"series {uids[members[0]]!r}" + (
+            f" (and {len(members) - 1} more series)" if len(members) > 1 else ""
+        )
+        if net.linear is not None:
+            raise ValueError(
+                f"{name}: {who} is sampled at rate {rate:g}, which the model was not trained at "
+                f"(trained: {[round(r, 6) for r in trained]}); its linear path maps context steps "
+                f"to horizon steps of the training rate only. Fit with linear=False for zero-shot "
+                f"rate changes, or give the series at a trained frequency"
+            )
+        if rate <= 1:
+            continue  # finer sampling never aliases
+        fraction = net.backbone.aliased_fraction(rate)
+        if fraction <= ALIAS_WARN:
+            continue
+        message = (
+            f"{name}: {who} is sampled at rate {rate:g} (one of its steps spans {rate:g} "
+            f"training steps), where {fraction:.0%} of the SSM energy the model resolves at rate 1 "
+            f"aliases; the coarsest rate within {ALIAS_WARN:.0%} is max_rate(0.2) = "
+            f"{net.backbone.max_rate(ALIAS_WARN):g}. Give the series at a finer frequency, "
+            f"or fit a model at this one"
+        )
+        if fraction > ALIAS_ERROR:
+            raise ValueError(message + f" (more than {ALIAS_ERROR:.0%} aliased: refused)")
+        warnings.warn(message, RateWarning, stacklevel=4)
+
+
+def horizon_steps(
+    uid: Hashable,
+    freq: Freq,
+    rate: float,
+    horizon: int | str | pd.Timedelta | timedelta | None,
+    trained_horizon: int,
+    trained: Sequence[float],
+    datetime_time: bool,
+) -> int:
+    """Forecast steps of a regular series: `horizon` in its own steps, or a time span.
+
+    The default is the trained horizon at a trained rate, else the same physical span."""
+    if horizon is None:
+        return trained_horizon if is_trained(rate, trained) else max(1, round(trained_horizon / rate))
+    if isinstance(horizon, (int, np.integer)) and not isinstance(horizon, bool):
+        if horizon < 1:
+            raise ValueError(f"horizon={horizon!r} must be a positive number of steps")
+        return int(horizon)
+    if not datetime_time or not isinstance(horizon, (str, pd.Timedelta, timedelta)):
+        raise ValueError(
+            f"horizon={horizon!r} must be a positive integer (steps of each series) or, for "
+            f"datetime time, a time span such as '1D' or pd.Timedelta(hours=6)"
+        )
+    try:
+        span = pd.Timedelta(horizon).total_seconds()
+    except ValueError as err:
+        raise ValueError(f"horizon={horizon!r} is not a time span; pass e.g. '1D' or '6h'") from err
+    steps = span / step_size(freq)
+    if steps < 1 - 1e-9 or not math.isclose(steps, round(steps), rel_tol=1e-9):
+        raise ValueError(
+            f"horizon={horizon!r} is not a whole number of steps of series {uid!r} (step "
+            f"{freq_name(freq)}); pass a span that is a multiple of its step, or an integer"
+        )
+    return round(steps)

@@ -1,0 +1,237 @@
+"""The forecasting network: window normalisation, causal S4 backbone, linear path, head.
+
+A window is `context_length` steps of history followed by `horizon` forecast steps whose
+target and past-only inputs are hidden (zero). Channel 0 of the input is the target, channel
+1 says where it was observed; the other channels are covariates and calendar features.
+
+    z      = (y - shift) / scale              shift, scale from the observed context (per row)
+    raw    = backbone([z, observed, ...])     (B, W, n_out), read at the horizon steps
+    raw   += linear(z_context)                the optional linear context -> horizon path
+    output = head(raw) * scale + shift        quantiles, point and samples (affine in shift/scale)
+
+The head works in the normalised space: its loss compares `raw` with (y - shift) / scale,
+so the network sees shapes, not levels (RevIN; NLinear for `norm="last"`). The backbone is
+causal, so a forecast can also be made by running the context through the convolution once
+(`start`) and then one recurrent step per horizon step (`step`), which gives the same outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from s4ts.nn.backbone import S4Backbone
+from s4ts.ssm.kernel import Rate
+
+__all__ = ["NORMS", "ForecastNet", "ForecastState", "Timing", "normalise_context"]
+
+NORMS = ("none", "mean", "last")
+# Floor of the window scale: a flat context divides by this instead of by zero.
+_MIN_SCALE = 1e-5
+
+
+@dataclass
+class Timing:
+    """How Δ advances along a batch, decided once per batch: one rate, a rate per row, or a
+    multiplier per step (irregular timestamps, diagonal SSM only)."""
+
+    rate: Rate = 1.0  # float, or (B,) tensor
+    dt: Tensor | None = None  # (B, L) per-step multipliers; None on regular grids
+
+    @classmethod
+    def from_steps(cls, dt: Tensor, regular: Tensor) -> Timing:
+        """From per-step multipliers dt (B, L) and a per-row flag regular (B,) (constant Δ)."""
+        if not bool(regular.all()):
+            return cls(dt=dt)
+        rate = dt[:, 0]  # (B,)
+        return cls(rate=float(rate[0]) if bool((rate == rate[0]).all()) else rate)
+
+    def slice(self, start: int, stop: int | None = None) -> Timing:
+        """The timing of steps [start, stop) of every row."""
+        return Timing(self.rate, None if self.dt is None else self.dt[:, start:stop])
+
+    def at(self, t: int) -> Rate:
+        """The rate of step t: a float or (B,) tensor."""
+        return self.rate if self.dt is None else self.dt[:, t]
+
+
+def normalise_context(
+    y: Tensor, observed: Tensor, norm: str
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Shift and scale (B, 1) of each row's observed context y (B, L), and y normalised by them.
+
+    "mean": mean and standard deviation (RevIN); "last": the last observed value and the
+    standard deviation (NLinear, scaled); "none": 0 and 1. Unobserved steps are zero in z.
+    """
+    if norm not in NORMS:
+        raise ValueError(f"norm={norm!r} must be one of {NORMS}")
+    weight = observed.to(y.dtype)  # (B, L)
+    count = weight.sum(dim=1, keepdim=True).clamp_min(1.0)  # (B, 1)
+    mean = (y * weight).sum(dim=1, keepdim=True) / count  # (B, 1)
+    if norm == "none":
+        shift, scale = torch.zeros_like(mean), torch.ones_like(mean)
+    else:
+        var = (((y - mean) * weight) ** 2).sum(dim=1, keepdim=True) / count
+        scale = torch.sqrt(var + _MIN_SCALE**2)  # (B, 1)
+        if norm == "mean":
+            shift = mean
+        else:
+            # Index of the last observed step of each row (0 when none is observed).
+            steps = torch.arange(y.shape[1], device=y.device)
+            last = torch.where(observed, steps, torch.zeros_like(steps)).amax(dim=1, keepdim=True)
+            shift = y.gather(1, last)  # (B, 1)
+    z = (y - shift) / scale * weight  # (B, L)
+    return z, shift, scale
+
+
+@dataclass
+class ForecastState:
+    """What stepping through a horizon needs after a context: per-layer recurrent states, the
+    window's shift and scale (B, 1) and the linear path's forecast (B, horizon) or None."""
+
+    states: list
+    shift: Tensor
+    scale: Tensor
+    linear: Tensor | None
+    steps: int = 0  # horizon steps taken so far
+
+
+class ForecastNet(nn.Module):
+    """Context + horizon window (B, W, C) -> normalised head outputs at the horizon (B, H, n_out).
+
+    `n_outputs` raw values per step feed a distribution head; `location_outputs` are the ones
+    the linear path adds to (every quantile, or a Student-t's location).
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        n_outputs: int,
+        context_length: int,
+        horizon: int,
+        *,
+        norm: str = "mean",
+        linear: bool = False,
+        location_outputs: list[int] | None = None,
+        d_model: int = 64,
+        n_layers: int = 4,
+        d_state: int = 64,
+        mode: str = "diag",
+        init: str | None = "legs",
+        dropout: float = 0.1,
+        dt_min: float = 1e-3,
+        dt_max: float = 1e-1,
+        ssm_lr: float | None = 1e-3,
+    ) -> None:
+        super().__init__()
+        if norm not in NORMS:
+            raise ValueError(f"norm={norm!r} must be one of {NORMS}")
+        self.context_length = context_length
+        self.horizon = horizon
+        self.norm = norm
+        self.location_outputs = list(range(n_outputs)) if location_outputs is None else location_outputs
+        # Causal: a forecast depends on its context only through the recurrent state.
+        self.backbone = S4Backbone(
+            n_inputs, n_outputs, d_model=d_model, n_layers=n_layers, d_state=d_state, mode=mode,
+            init=init, dropout=dropout, prenorm=True, bidirectional=False, dt_min=dt_min,
+            dt_max=dt_max, ssm_lr=ssm_lr,
+        )
+        self.linear = None
+        if linear:
+            # Zero until `fit_linear_path`: S4 alone until the least-squares start is set.
+            self.linear = nn.Linear(context_length, horizon)
+            nn.init.zeros_(self.linear.weight)
+            nn.init.zeros_(self.linear.bias)
+
+    def _normalise(
+        self, x: Tensor, valid: Tensor | None = None, lc: int | None = None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Inputs with channel 0 normalised by the first `lc` steps (the context; default
+        context_length), the normalised context (B, lc), and its shift and scale (B, 1).
+        Steps outside `valid` (B, W) count as unobserved."""
+        observed = x[..., 1] > 0.5  # (B, W)
+        if valid is not None:
+            observed = observed & valid[:, : x.shape[1]]
+        lc = self.context_length if lc is None else lc
+        z, shift, scale = normalise_context(x[:, :lc, 0], observed[:, :lc], self.norm)
+        values = (x[..., 0] - shift) / scale * observed  # (B, W): 0 where hidden
+        return torch.cat([values[..., None], x[..., 1:]], dim=-1), z, shift, scale
+
+    def _add_linear(self, raw: Tensor, linear: Tensor) -> Tensor:
+        """raw (B, H, n_out) with the linear forecast (B, H) added to the location outputs."""
+        offset = torch.zeros_like(raw)
+        offset[..., self.location_outputs] = linear[..., None]
+        return raw + offset
+
+    def forward(
+        self, x: Tensor, timing: Timing | None = None, valid: Tensor | None = None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Window x (B, Lc + H, C) -> raw (B, H, n_out), shift (B, 1), scale (B, 1).
+
+        `valid` (B, W) marks real steps (False: left padding of short series)."""
+        timing = timing or Timing()
+        inputs, z, shift, scale = self._normalise(x, valid)
+        mask = None if valid is None or bool(valid.all()) else valid
+        raw = self.backbone(inputs, rate=timing.rate, dt=timing.dt, mask=mask)[:, self.context_length :]
+        if self.linear is not None:
+            raw = self._add_linear(raw, self.linear(z))
+        return raw, shift, scale
+
+    def start(
+        self, context: Tensor, timing: Timing | None = None, valid: Tensor | None = None
+    ) -> ForecastState:
+        """Run a context (B, L, C) through the convolution; the state to step the horizon from.
+
+        Without a linear path any L will do: a series at another rate reads the same span of
+        time, `context_length / rate` of its steps."""
+        if self.linear is not None and context.shape[1] != self.context_length:
+            raise ValueError(
+                f"context has {context.shape[1]} steps; the linear path reads {self.context_length}"
+            )
+        timing = timing or Timing()
+        inputs, z, shift, scale = self._normalise(context, valid, context.shape[1])
+        mask = None if valid is None or bool(valid.all()) else valid
+        _, states = self.backbone(inputs, rate=timing.rate, dt=timing.dt, mask=mask, return_state=True)
+        linear = None if self.linear is None else self.linear(z)  # (B, H)
+        return ForecastState(states, shift, scale, linear)
+
+    def step(self, x_t: Tensor, state: ForecastState, rate: Rate = 1.0) -> tuple[Tensor, ForecastState]:
+        """One horizon step: inputs x_t (B, C) with hidden target -> raw (B, n_out), next state."""
+        if state.linear is not None and state.steps >= self.horizon:
+            raise ValueError(
+                f"the linear path forecasts {self.horizon} steps; step {state.steps + 1} is beyond it"
+            )
+        raw, states = self.backbone.step(x_t, state.states, rate=rate)  # (B, n_out)
+        if state.linear is not None:
+            raw = self._add_linear(raw[:, None], state.linear[:, state.steps : state.steps + 1])[:, 0]
+        return raw, ForecastState(states, state.shift, state.scale, state.linear, state.steps + 1)
+
+    @torch.no_grad()
+    def fit_linear_path(self, windows, ridge: float = 1.0) -> int:
+        """Set the linear path to the ridge least-squares forecast of the normalised horizon from
+        the normalised context, over `windows` (an iterable of (x (B, W, C), y (B, H) with NaN
+        where unobserved) batches). Windows with a missing horizon value are left out; returns
+        how many were used (0 leaves the path at zero)."""
+        if self.linear is None:
+            raise ValueError("this network has no linear path (linear=False)")
+        L, H = self.context_length, self.horizon
+        gram = ridge * torch.eye(L + 1, dtype=torch.float64)  # (L + 1, L + 1); last: the bias
+        moments = torch.zeros(L + 1, H, dtype=torch.float64)
+        used = 0
+        for x, y in windows:
+            _, z, shift, scale = self._normalise(x)  # z: (B, L); padding is unobserved
+            keep = ~torch.isnan(y).any(dim=1)  # (B,)
+            if not bool(keep.any()):
+                continue
+            inputs = torch.cat([z[keep], torch.ones_like(z[keep][:, :1])], dim=1).double()  # (B', L + 1)
+            targets = ((y[keep] - shift[keep]) / scale[keep]).double()  # (B', H)
+            gram += inputs.T @ inputs
+            moments += inputs.T @ targets
+            used += int(keep.sum())
+        if used:
+            solution = torch.linalg.solve(gram, moments)  # (L + 1, H)
+            self.linear.weight.copy_(solution[:-1].T.to(self.linear.weight.dtype))
+            self.linear.bias.copy_(solution[-1].to(self.linear.bias.dtype))
+        return used

@@ -1,0 +1,123 @@
+"""ForecastNet: window normalisation, Δ plumbing, linear path, and stepping without Lightning."""
+
+import pytest
+import torch
+
+from s4ts.nn import ForecastNet
+from s4ts.nn.forecast_net import Timing, normalise_context
+
+LC, H, C = 12, 4, 3
+
+
+def window(batch: int = 2, seed: int = 0) -> torch.Tensor:
+    """Windows (B, LC + H, C): target, observed flag (context only), one covariate."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, LC + H, C, generator=g)
+    x[:, :, 1] = (torch.arange(LC + H) < LC).float()
+    x[:, LC:, 0] = 0.0
+    return x
+
+
+def make_net(**kwargs) -> ForecastNet:
+    torch.manual_seed(0)
+    return ForecastNet(C, 2, LC, H, d_model=8, n_layers=2, d_state=4, dropout=0.0, **kwargs).eval()
+
+
+def test_timing_is_decided_once_per_batch():
+    dt = torch.ones(2, 5)
+    assert Timing.from_steps(dt, torch.tensor([True, True])).rate == 1.0
+    per_row = Timing.from_steps(torch.tensor([[1.0] * 5, [2.0] * 5]), torch.tensor([True, True]))
+    torch.testing.assert_close(per_row.rate, torch.tensor([1.0, 2.0]))
+    irregular = Timing.from_steps(dt, torch.tensor([True, False]))
+    assert irregular.dt is dt
+
+
+@pytest.mark.parametrize("norm", ["mean", "last"])
+def test_normalisation_makes_forecasts_equivariant(norm):
+    net = make_net(norm=norm, linear=True)
+    torch.nn.init.normal_(net.linear.weight, std=0.1)
+    x = window()
+    with torch.no_grad():
+        raw, shift, scale = net(x)
+        moved = x.clone()
+        moved[:, :LC, 0] = 3.0 * x[:, :LC, 0] + 5.0
+        raw2, shift2, scale2 = net(moved)
+    # The network's outputs are in normalised space; shift and scale carry the level.
+    torch.testing.assert_close(raw2, raw, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(shift2, 3.0 * shift + 5.0, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(scale2, 3.0 * scale, atol=1e-4, rtol=1e-4)
+
+
+def test_normalise_context_ignores_unobserved_steps():
+    y = torch.tensor([[1.0, 0.0, 3.0, 0.0]])
+    observed = torch.tensor([[True, False, True, False]])
+    z, shift, scale = normalise_context(y, observed, "last")
+    assert shift.item() == 3.0 and scale.item() == pytest.approx(1.0, abs=1e-4)
+    assert z[0, 1] == 0 and z[0, 3] == 0
+    _, mean, _ = normalise_context(y, observed, "mean")
+    assert mean.item() == 2.0
+    with pytest.raises(ValueError, match="norm='median'"):
+        normalise_context(y, observed, "median")
+
+
+@pytest.mark.parametrize("linear", [False, True])
+def test_start_and_step_equal_one_pass_over_the_window(linear):
+    net = make_net(linear=linear)
+    if linear:
+        torch.nn.init.normal_(net.linear.weight, std=0.1)
+    x = window()
+    with torch.no_grad():
+        full, shift, _ = net(x, Timing(rate=0.5))
+        state = net.start(x[:, :LC], Timing(rate=0.5))
+        steps = []
+        for t in range(H):
+            out, state = net.step(x[:, LC + t], state, rate=0.5)
+            steps.append(out)
+    torch.testing.assert_close(torch.stack(steps, dim=1), full, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(state.shift, shift)
+    if linear:
+        with pytest.raises(ValueError, match="beyond"):
+            net.step(x[:, -1], state)
+
+
+def test_left_padding_is_invisible():
+    net = make_net()
+    x = window(batch=1)
+    valid = torch.arange(LC + H)[None] >= 3  # a series 3 steps shorter than the context
+    zero_pad = torch.where(valid[..., None], x, torch.zeros_like(x))
+    garbage = torch.where(valid[..., None], x, torch.randn_like(x) + 1.0)
+    with torch.no_grad():
+        a, shift_a, _ = net(zero_pad, valid=valid)
+        b, shift_b, _ = net(garbage, valid=valid)
+    torch.testing.assert_close(a, b)
+    torch.testing.assert_close(shift_a, shift_b)
+
+
+def test_linear_path_least_squares_recovers_a_linear_map():
+    net = make_net(norm="none", linear=True)
+    g = torch.Generator().manual_seed(1)
+    weight = torch.randn(H, LC, generator=g) * 0.3
+    batches = []
+    for _ in range(5):
+        x = window(batch=64, seed=len(batches))
+        y = x[:, :LC, 0] @ weight.T  # (B, H)
+        batches.append((x, y))
+    used = net.fit_linear_path(batches, ridge=1e-6)
+    assert used == 320
+    torch.testing.assert_close(net.linear.weight, weight, atol=1e-3, rtol=1e-3)
+
+
+def test_trains_with_a_plain_torch_loop():
+    net = make_net(linear=True).train()
+    x = window(batch=16)
+    y = x[:, LC - 1 : LC, 0].repeat(1, H)  # persistence of the last value
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(30):
+        raw, shift, scale = net(x)
+        loss = (raw[..., 0] * scale + shift - y).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
