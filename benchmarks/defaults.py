@@ -40,11 +40,12 @@ from s4ts.forecasting import S4Forecaster
 # Set by the panel and the seed loop, not by a configuration.
 _FIXED = ("horizon", "futr_exog", "random_state")
 _KEYS = re.compile(r",(?=\s*[A-Za-z_]\w*\s*=)")  # commas that start the next key=value
-_WORDS = {"true": True, "false": False, "none": None}
+# "none" stays text: it is a value of norm=; Python's None is spelled None.
+_WORDS = {"true": True, "false": False}
 
 
 def parse_value(text: str):
-    """A Python literal (8, 0.1, (0.1, 0.9), True, None), else the text itself ("diag")."""
+    """A Python literal (8, 0.1, (0.1, 0.9), True, None), else the text itself ("diag", "none")."""
     text = text.strip()
     if text.lower() in _WORDS:
         return _WORDS[text.lower()]

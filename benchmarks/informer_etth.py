@@ -29,7 +29,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     informer.add_arguments(parser)
     parser.set_defaults(**RECORDED)
-    return informer.run(parser.parse_args())
+    print(informer.run(parser.parse_args()))
+    return 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import s4ts
 
 __all__ = ["build_parser", "main"]
 
-# Benchmark subcommands: name -> module providing add_arguments(parser) and run(args).
+# Benchmark subcommands: name -> module providing add_arguments(parser) and run(args) -> report.
 BENCHMARKS = {
     "informer": "s4ts.bench.informer",
     "speech": "s4ts.bench.speech",
@@ -167,8 +167,9 @@ def _bench(args: argparse.Namespace) -> int:
         )
     parser = argparse.ArgumentParser(prog=f"s4ts bench {name}")
     module.add_arguments(parser)
-    status = module.run(parser.parse_args(args.options))
-    return int(status or 0)
+    # A benchmark's run() returns its report; printing is the command line's job.
+    print(module.run(parser.parse_args(args.options)))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -80,3 +80,11 @@ def test_bench_missing_module_says_so(monkeypatch):
     monkeypatch.setitem(cli.BENCHMARKS, "speech", "s4ts.bench.not_written_yet")
     with pytest.raises(SystemExit, match="benchmark 'speech' is not available"):
         cli.main(["bench", "speech"])
+
+
+def test_python_dash_m_runs_the_cli():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "s4ts", "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "forecast" in done.stdout

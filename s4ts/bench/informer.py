@@ -441,8 +441,8 @@ def horizons_and_contexts(args: argparse.Namespace, name: str) -> list[tuple[int
     return list(zip(seq_lens, horizons))
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the benchmark the parsed arguments describe; print and write the tables."""
+def run(args: argparse.Namespace) -> str:
+    """Run the benchmark the parsed arguments describe; write the tables and return the report."""
     if args.threads:
         torch.set_num_threads(args.threads)
     model_config, train_config = configs_from_args(args)
@@ -478,10 +478,9 @@ def run(args: argparse.Namespace) -> int:
     ])
     run_name = "-".join(get_dataset(d).name for d in args.dataset) + "_" + "-".join(args.features)
     (out / f"informer_{run_name}_summary.md").write_text(report + "\n")
-    print(report)
     if args.json:
         write_json(args.json, records)
-    return 0
+    return report
 
 
 def write_json(path: str | os.PathLike, records: list[dict]) -> None:

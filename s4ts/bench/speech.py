@@ -105,8 +105,8 @@ def _defaults(args: argparse.Namespace) -> dict:
     return config
 
 
-def run(args: argparse.Namespace) -> int:
-    """Train on the train split, report test accuracy at 16 kHz and zero-shot at 8 kHz."""
+def run(args: argparse.Namespace) -> str:
+    """Train on the train split; return the report of test accuracy at 16 kHz and zero-shot at 8 kHz."""
     if args.threads:
         torch.set_num_threads(args.threads)
     words = args.words if args.words in ("sc10", "all") else args.words.split(",")
@@ -163,6 +163,5 @@ def run(args: argparse.Namespace) -> int:
     ]
     report = "\n".join(lines)
     (out / f"speech_{args.input}_summary.md").write_text(report + "\n")
-    print(report)
-    print(json.dumps({"acc_native": round(acc_native, 4), "acc_zero_shot": round(acc_zero_shot, 4)}))
-    return 0
+    scores = json.dumps({"acc_native": round(acc_native, 4), "acc_zero_shot": round(acc_zero_shot, 4)})
+    return report + "\n" + scores

@@ -18,14 +18,11 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
-from torch.utils.data import DataLoader, RandomSampler
 
 from s4ts import _training
 from s4ts.data.frames import (
-    TIME_GRIDS,
     SeriesData,
     future_times,
     parse_freq,
@@ -36,7 +33,6 @@ from s4ts.data.frames import (
 )
 from s4ts.data.timing import series_dt, series_rate, training_step
 from s4ts.data.windows import (
-    SCALERS,
     Featurizer,
     WindowDataset,
     fit_scale,
@@ -46,16 +42,14 @@ from s4ts.data.windows import (
 from s4ts.forecasting import evaluation, persistence, plotting
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
-from s4ts.forecasting.lightning_module import ForecastingModule
+from s4ts.forecasting.params import check_params
 from s4ts.forecasting.rates import check_rates, horizon_steps
+from s4ts.forecasting.training import fit_linear_start, train_network
 from s4ts.nn.distributions import QuantileHead, StudentTHead
-from s4ts.nn.forecast_net import NORMS, ForecastNet
+from s4ts.nn.forecast_net import ForecastNet
 
 __all__ = ["S4Forecaster"]
 
-DISTRIBUTIONS = ("quantile", "student_t")
-# Training windows the least-squares start of the linear path reads at most.
-_LINEAR_FIT_WINDOWS = 50_000
 
 
 class S4Forecaster(BaseEstimator):
@@ -216,41 +210,7 @@ class S4Forecaster(BaseEstimator):
 
     def _check_params(self) -> None:
         """Validate constructor arguments (scikit-learn convention: at fit, not in __init__)."""
-        _training.check_training_params(self)
-        for name in ("horizon", "context_length", "batches_per_epoch", "d_model", "n_layers", "d_state"):
-            value = getattr(self, name)
-            if value is None and name in ("context_length", "batches_per_epoch"):
-                continue
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}={value!r} must be a positive integer")
-        if self.val_size is not None and (
-            not isinstance(self.val_size, (int, np.integer))
-            or isinstance(self.val_size, bool)
-            or (self.val_size != 0 and self.val_size < self.horizon)
-        ):
-            raise ValueError(
-                f"val_size={self.val_size!r} must be 0 (no validation) or at least horizon={self.horizon}"
-            )
-        choices = (("time_grid", TIME_GRIDS), ("scaler", SCALERS), ("distribution", DISTRIBUTIONS),
-                   ("norm", NORMS), ("mode", ("diag", "dplr")))
-        for name, allowed in choices:
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name}={getattr(self, name)!r} must be one of {allowed}")
-        for name in ("linear", "calendar_features"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name}={getattr(self, name)!r} must be True or False")
-        QuantileHead(self.quantiles)  # validates the levels
-        for name in ("futr_exog", "hist_exog"):
-            value = getattr(self, name)
-            if isinstance(value, str) or not all(isinstance(c, str) for c in value):
-                raise TypeError(f"{name}={value!r} must be a list of column names")
-        clash = set(self.futr_exog) & set(self.hist_exog)
-        reserved = set(self._covariates) & {self.id_col, self.time_col, self.target_col}
-        if clash or reserved:
-            raise ValueError(
-                f"covariate columns {sorted(clash | reserved)} appear twice among futr_exog, "
-                f"hist_exog and the id/time/target columns; list each column once"
-            )
+        check_params(self)
 
     @property
     def _covariates(self) -> list[str]:
@@ -331,8 +291,8 @@ class S4Forecaster(BaseEstimator):
                 for index in window_index([len(y) for y in targets], horizon, val_size)
             ]
             if self.linear:
-                _fit_linear_start(net, datasets[0], seed)
-            result = self._train(net, head, *datasets, seed)
+                fit_linear_start(net, datasets[0], seed)
+            result = train_network(self, net, head, *datasets, seed)
 
         self.n_epochs_ = result.n_epochs
         self.best_val_loss_ = result.best_val_loss
@@ -357,20 +317,6 @@ class S4Forecaster(BaseEstimator):
             d_state=self.d_state, mode=self.mode, init=self.init, dropout=self.dropout,
             dt_min=self.dt_min, dt_max=self.dt_max, ssm_lr=self.ssm_lr,
         )
-
-    def _train(
-        self, net: ForecastNet, head, train: WindowDataset, val: WindowDataset, seed: int
-    ) -> _training.TrainingResult:
-        """Fit network + head with Lightning; the best validation epoch's weights are kept."""
-        n_samples = len(train)
-        if self.batches_per_epoch is not None:
-            n_samples = min(n_samples, self.batches_per_epoch * self.batch_size)
-        generator = torch.Generator().manual_seed(seed)
-        sampler = RandomSampler(range(len(train)), num_samples=n_samples, generator=generator)
-        train_loader = DataLoader(train, batch_size=self.batch_size, sampler=sampler)
-        val_loader = DataLoader(val, batch_size=self.batch_size) if len(val) else None
-        module = ForecastingModule(net, head, self.learning_rate, self.weight_decay)
-        return _training.fit_module(self, module, train_loader, val_loader)
 
     # ------------------------------------------------------------------ states and forecasts
 
@@ -546,6 +492,14 @@ class S4Forecaster(BaseEstimator):
         """
         return evaluation.cross_validation(self, df, n_windows, step)
 
+    def historical_forecasts(
+        self, df: pd.DataFrame | pd.Series, n_windows: int = 1, step: int | None = None
+    ) -> pd.DataFrame:
+        """Backtest of this fitted model, no training: forecasts from the last `n_windows`
+        origins of each series in `df`, `step` steps apart, with cutoff and true target columns
+        (as `cross_validation` returns)."""
+        return evaluation.historical_forecasts(self, df, n_windows, step)
+
     def evaluate(self, df: pd.DataFrame | pd.Series, season: int = 1) -> dict[str, float]:
         """Metrics of forecasts of the last `horizon` steps of each series in `df` from what precedes them.
 
@@ -575,15 +529,4 @@ class S4Forecaster(BaseEstimator):
     def load(cls, path) -> S4Forecaster:
         """Load a model saved with `save`; reads JSON and tensors only (no code runs on load)."""
         return persistence.load(cls, path)
-
-
-def _fit_linear_start(net: ForecastNet, train: WindowDataset, seed: int) -> None:
-    """Least-squares start of the linear path on (at most `_LINEAR_FIT_WINDOWS`) training windows."""
-    count = min(len(train), _LINEAR_FIT_WINDOWS)
-    generator = torch.Generator().manual_seed(seed)
-    rows = torch.randperm(len(train), generator=generator)[:count]
-    loader = DataLoader(torch.utils.data.Subset(train, rows.tolist()), batch_size=1024)
-    net.fit_linear_path(
-        (batch["x"], batch["y"].masked_fill(~batch["loss_mask"], float("nan"))) for batch in loader
-    )
 

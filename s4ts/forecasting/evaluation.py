@@ -18,7 +18,7 @@ from s4ts.forecasting.inference import Future, SeriesState
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["backtest", "cross_validation", "evaluate", "truncate"]
+__all__ = ["backtest", "cross_validation", "evaluate", "historical_forecasts", "truncate"]
 
 
 def truncate(series: SeriesData, last: int) -> SeriesData:
@@ -54,13 +54,11 @@ def _positive(name: str, value) -> None:
         raise ValueError(f"{name}={value!r} must be a positive integer")
 
 
-def cross_validation(est: S4Forecaster, df, n_windows: int = 1, step: int | None = None) -> pd.DataFrame:
-    """Fit a clone of `est` on each series up to its first cutoff and forecast from every cutoff."""
-    est._check_params()
-    step = est.horizon if step is None else step
+def _origins(est: S4Forecaster, series: list[SeriesData], n_windows: int, step: int) -> list[int]:
+    """Position of the first of `n_windows` forecast origins of each series, `step` apart, the
+    last one `horizon` steps before the series' end."""
     _positive("n_windows", n_windows)
     _positive("step", step)
-    series = est._series(df, "df")
     back = est.horizon + step * (n_windows - 1)  # steps from the first cutoff to the end
     for s in series:
         if len(s.times) <= back:
@@ -68,20 +66,37 @@ def cross_validation(est: S4Forecaster, df, n_windows: int = 1, step: int | None
                 f"series {s.uid!r} has {len(s.times)} time steps, too few for {n_windows} "
                 f"windows of horizon {est.horizon} every {step} steps (needs more than {back})"
             )
-    first_cuts = [len(s.times) - 1 - back for s in series]
-    model = clone(est)._fit_series([truncate(s, cut) for s, cut in zip(series, first_cuts)])
-    all_series, all_cuts, all_states = [], [], []
-    # One batched pass over every window and series, listed cutoff by cutoff.
+    return [len(s.times) - 1 - back for s in series]
+
+
+def _rolling(est: S4Forecaster, series: list[SeriesData], first_cuts: list[int], n_windows: int, step: int):
+    """Backtest of fitted `est` from every origin, listed cutoff by cutoff, in one batched pass."""
+    all_series, all_cuts, histories = [], [], []
     for k in range(n_windows):
         for s, first in zip(series, first_cuts):
-            cut = first + step * k
-            # Each origin reads the last context before it, with the scaling fitted before the first.
-            fitted = model.series_[s.uid]
-            context = model._context(truncate(s, cut), fitted.rate)
-            all_states.append(dataclasses.replace(fitted, history=context))
             all_series.append(s)
-            all_cuts.append(cut)
-    return backtest(model, all_series, all_cuts, all_states)
+            all_cuts.append(first + step * k)
+            histories.append(truncate(s, first + step * k))
+    # Each origin reads the last context before it; known series keep their fitted scaling.
+    return backtest(est, all_series, all_cuts, est._states(histories, "df"))
+
+
+def historical_forecasts(est: S4Forecaster, df, n_windows: int = 1, step: int | None = None) -> pd.DataFrame:
+    """Forecasts of fitted `est` from the last `n_windows` origins of each series in `df`; no training."""
+    check_is_fitted(est)
+    step = est.horizon if step is None else step
+    series = est._series(df, "df", kind=est.time_kind_)
+    return _rolling(est, series, _origins(est, series, n_windows, step), n_windows, step)
+
+
+def cross_validation(est: S4Forecaster, df, n_windows: int = 1, step: int | None = None) -> pd.DataFrame:
+    """Fit a clone of `est` on each series up to its first cutoff and forecast from every cutoff."""
+    est._check_params()
+    step = est.horizon if step is None else step
+    series = est._series(df, "df")
+    first_cuts = _origins(est, series, n_windows, step)
+    model = clone(est)._fit_series([truncate(s, cut) for s, cut in zip(series, first_cuts)])
+    return _rolling(model, series, first_cuts, n_windows, step)
 
 
 def evaluate(est: S4Forecaster, df, season: int = 1) -> dict[str, float]:

@@ -162,6 +162,8 @@ def test_cross_validation_and_score(frame):
     last = cv[cv["cutoff"] == cutoffs[-1]].reset_index(drop=True)
     direct = model.predict(data[data["ds"] <= cutoffs[-1]], X_future=frame[["unique_id", "ds", "promo"]])
     np.testing.assert_allclose(last["y_pred"], direct["y_pred"], rtol=1e-4, atol=1e-4)
+    # The same fit backtested without training gives the same frame.
+    pd.testing.assert_frame_equal(model.historical_forecasts(data, n_windows=3, step=6), cv)
 
     scores = model.evaluate(data, season=24)
     assert set(scores) == {"mae", "mse", "mase", "smape", "quantile_loss", "crps", "coverage"}
@@ -227,3 +229,25 @@ def test_vic_elec_slice_end_to_end():
     forecast = model.predict(X_future=df.iloc[-48:][["unique_id", "ds", "holiday"]])
     assert str(forecast["ds"].dt.tz) == "Australia/Melbourne"
     assert forecast["ds"].tolist() == df["ds"].iloc[-48:].tolist()
+
+
+@pytest.mark.parametrize("norm", ["mean", "last"])
+def test_window_normalisation_makes_forecasts_follow_level_and_scale(norm):
+    df = make_frame(n_series=2, length=160)[["unique_id", "ds", "y"]]
+    model = S4Forecaster(**{**TINY, "norm": norm, "scaler": None}).fit(df)
+    base = model.predict(df)
+    shifted = model.predict(df.assign(y=df["y"] + 1000.0))
+    scaled = model.predict(df.assign(y=df["y"] * 7.0))
+    cols = ["y_pred", *QUANTILE_COLS]
+    np.testing.assert_allclose(shifted[cols], base[cols] + 1000.0, rtol=1e-5, atol=1e-2)
+    np.testing.assert_allclose(scaled[cols], base[cols] * 7.0, rtol=1e-4, atol=1e-3)
+
+
+def test_forecast_follows_a_level_above_everything_in_training():
+    # A trend: the future lies above every training value, where global scaling fell back.
+    t = np.arange(600)
+    df = pd.DataFrame({"unique_id": "trend", "ds": pd.date_range("2020-01-01", periods=600, freq="h"),
+                       "y": 0.05 * t + np.sin(2 * np.pi * t / 24)})
+    model = S4Forecaster(**{**TINY, "horizon": 24, "context_length": 72}).fit(df.iloc[:-24])
+    forecast = model.predict()
+    assert forecast["y_pred"].mean() > df["y"].iloc[:-24].max() - 2.0

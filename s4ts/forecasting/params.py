@@ -1,0 +1,59 @@
+"""Validation of S4Forecaster's constructor arguments, before any data is read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from s4ts import _training
+from s4ts.data.frames import TIME_GRIDS
+from s4ts.data.windows import SCALERS
+from s4ts.nn.distributions import QuantileHead
+from s4ts.nn.forecast_net import NORMS
+
+if TYPE_CHECKING:
+    from s4ts.forecasting.estimator import S4Forecaster
+
+__all__ = ["DISTRIBUTIONS", "check_params"]
+
+DISTRIBUTIONS = ("quantile", "student_t")
+
+
+def check_params(est: S4Forecaster) -> None:
+    """Raise ValueError/TypeError naming the first invalid constructor argument of `est`."""
+    _training.check_training_params(est)
+    for name in ("horizon", "context_length", "batches_per_epoch", "d_model", "n_layers", "d_state"):
+        value = getattr(est, name)
+        if value is None and name in ("context_length", "batches_per_epoch"):
+            continue
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name}={value!r} must be a positive integer")
+    if est.val_size is not None and (
+        not isinstance(est.val_size, (int, np.integer))
+        or isinstance(est.val_size, bool)
+        or (est.val_size != 0 and est.val_size < est.horizon)
+    ):
+        raise ValueError(
+            f"val_size={est.val_size!r} must be 0 (no validation) or at least horizon={est.horizon}"
+        )
+    choices = (("time_grid", TIME_GRIDS), ("scaler", SCALERS), ("distribution", DISTRIBUTIONS),
+               ("norm", NORMS), ("mode", ("diag", "dplr")))
+    for name, allowed in choices:
+        if getattr(est, name) not in allowed:
+            raise ValueError(f"{name}={getattr(est, name)!r} must be one of {allowed}")
+    for name in ("linear", "calendar_features"):
+        if not isinstance(getattr(est, name), (bool, np.bool_)):
+            raise TypeError(f"{name}={getattr(est, name)!r} must be True or False")
+    QuantileHead(est.quantiles)  # validates the levels
+    for name in ("futr_exog", "hist_exog"):
+        value = getattr(est, name)
+        if isinstance(value, str) or not all(isinstance(c, str) for c in value):
+            raise TypeError(f"{name}={value!r} must be a list of column names")
+    clash = set(est.futr_exog) & set(est.hist_exog)
+    reserved = set(est._covariates) & {est.id_col, est.time_col, est.target_col}
+    if clash or reserved:
+        raise ValueError(
+            f"covariate columns {sorted(clash | reserved)} appear twice among futr_exog, "
+            f"hist_exog and the id/time/target columns; list each column once"
+        )

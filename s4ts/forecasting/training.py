@@ -1,0 +1,54 @@
+"""Training S4Forecaster's network: window sampling, the linear path's start, Lightning."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from torch.utils.data import DataLoader, RandomSampler, Subset
+
+from s4ts import _training
+from s4ts.data.windows import WindowDataset
+from s4ts.forecasting.lightning_module import ForecastingModule
+from s4ts.nn.distributions import QuantileHead, StudentTHead
+from s4ts.nn.forecast_net import ForecastNet
+
+if TYPE_CHECKING:
+    from s4ts.forecasting.estimator import S4Forecaster
+
+__all__ = ["fit_linear_start", "train_network"]
+
+# Training windows the least-squares start of the linear path reads at most.
+_LINEAR_FIT_WINDOWS = 50_000
+
+
+def fit_linear_start(net: ForecastNet, train: WindowDataset, seed: int) -> None:
+    """Least-squares start of the linear path on (at most `_LINEAR_FIT_WINDOWS`) training windows."""
+    count = min(len(train), _LINEAR_FIT_WINDOWS)
+    rows = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:count]
+    loader = DataLoader(Subset(train, rows.tolist()), batch_size=1024)
+    net.fit_linear_path(
+        (batch["x"], batch["y"].masked_fill(~batch["loss_mask"], float("nan"))) for batch in loader
+    )
+
+
+def train_network(
+    est: S4Forecaster,
+    net: ForecastNet,
+    head: QuantileHead | StudentTHead,
+    train: WindowDataset,
+    val: WindowDataset,
+    seed: int,
+) -> _training.TrainingResult:
+    """Fit network + head with the estimator's settings; the best validation epoch's weights are kept.
+
+    An epoch draws `batches_per_epoch` random batches (every window once when None)."""
+    n_samples = len(train)
+    if est.batches_per_epoch is not None:
+        n_samples = min(n_samples, est.batches_per_epoch * est.batch_size)
+    generator = torch.Generator().manual_seed(seed)
+    sampler = RandomSampler(range(len(train)), num_samples=n_samples, generator=generator)
+    train_loader = DataLoader(train, batch_size=est.batch_size, sampler=sampler)
+    val_loader = DataLoader(val, batch_size=est.batch_size) if len(val) else None
+    module = ForecastingModule(net, head, est.learning_rate, est.weight_decay)
+    return _training.fit_module(est, module, train_loader, val_loader)

@@ -1,0 +1,58 @@
+"""S4Forecaster validates every parameter before it reads data or trains."""
+
+from datetime import timedelta
+
+import pytest
+from forecast_data import TINY, make_frame
+
+from s4ts import S4Forecaster
+from s4ts.forecasting import estimator as estimator_module
+
+BAD = [
+    ("learning_rate", -1.0, "learning_rate=-1.0"),
+    ("learning_rate", float("nan"), "learning_rate=nan"),
+    ("ssm_lr", -1e-3, "ssm_lr="),
+    ("weight_decay", -0.1, "weight_decay=-0.1"),
+    ("dropout", 1.5, "dropout=1.5"),
+    ("dropout", -0.1, "dropout=-0.1"),
+    ("max_time", -3, "max_time=-3"),
+    ("max_time", timedelta(seconds=-1), "max_time="),
+    ("max_time", "soon", "max_time='soon'"),
+    ("gradient_clip_val", 0, "gradient_clip_val=0"),
+    ("gradient_clip_val", -1.0, "gradient_clip_val=-1.0"),
+    ("batch_size", 0, "batch_size=0"),
+    ("max_epochs", 2.5, "max_epochs=2.5"),
+    ("early_stopping_patience", 0, "early_stopping_patience=0"),
+    ("horizon", 0, "horizon=0"),
+    ("context_length", -4, "context_length=-4"),
+    ("d_model", 0, "d_model=0"),
+    ("norm", "median", "norm='median'"),
+    ("linear", "yes", "linear='yes'"),
+    ("mode", "full", "mode='full'"),
+    ("val_size", 3, "val_size=3"),
+    ("random_state", "seed", "random_state='seed'"),
+    ("verbose", 1, "verbose=1"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "message"), BAD, ids=[f"{n}={v!r}" for n, v, _ in BAD])
+def test_bad_parameters_are_errors_that_name_them_before_training(monkeypatch, name, value, message):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started with an invalid parameter")
+
+    monkeypatch.setattr(estimator_module, "train_network", no_training)
+    model = S4Forecaster(**{**TINY, name: value})
+    with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(").replace("[", r"\[")):
+        model.fit(make_frame(n_series=1, length=80))
+
+
+def test_both_estimators_share_names_and_defaults():
+    from s4ts import S4Classifier
+
+    forecaster, classifier = S4Forecaster().get_params(), S4Classifier().get_params()
+    for name in ("learning_rate", "weight_decay", "ssm_lr", "batch_size", "max_time", "val_size",
+                 "early_stopping_patience", "gradient_clip_val", "random_state", "verbose",
+                 "accelerator", "d_model", "d_state", "mode", "dropout", "dt_min", "dt_max"):
+        assert name in forecaster and name in classifier, name
+    for name in ("random_state", "verbose", "learning_rate", "gradient_clip_val", "accelerator"):
+        assert forecaster[name] == classifier[name], name
