@@ -112,8 +112,9 @@ def main() -> None:
     cv.to_csv(args.out / "backtest.csv", index=False)
     forecast.to_csv(args.out / "forecast.csv", index=False)
     (args.out / "scores.json").write_text(json.dumps(rows, indent=2))
-    last_week = cv[cv["cutoff"] >= cutoffs[-7]]
-    model.plot(last_week, df[df["ds"] <= cutoffs[-7]], n_history=2 * DAY, path=args.out / "backtest.png")
+    week_start = cutoffs[-min(7, len(cutoffs))]
+    last_week = cv[cv["cutoff"] >= week_start]
+    model.plot(last_week, df[df["ds"] <= week_start], n_history=2 * DAY, path=args.out / "backtest.png")
     model.plot(forecast, n_history=WEEK, path=args.out / "forecast.png")
     print(f"\nwrote backtest.csv, scores.json, forecast.csv, backtest.png, forecast.png to {args.out}")
     print(f"total time {time.perf_counter() - started:.0f} s")

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from s4ts._persistence import jsonable, read_model, write_model
 from s4ts._training import check_training_params, fit_module, seed_from, seeded
-from s4ts.classification.module import S4ClassifierModule
+from s4ts.classification.lightning_module import S4ClassifierModule
 from s4ts.data.sequences import align_labels, pad_sequences, to_sequences, validation_split
 from s4ts.nn.classifier import S4ClassifierNet
 from s4ts.nn.frontend import S4Filterbank
