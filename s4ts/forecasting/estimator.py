@@ -12,7 +12,6 @@ the recurrence through the horizon; `update` only appends to the stored context.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Sequence
 from datetime import timedelta
 
@@ -43,7 +42,7 @@ from s4ts.forecasting import evaluation, persistence, plotting
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
-from s4ts.forecasting.rates import check_rates, horizon_steps
+from s4ts.forecasting.rates import check_rate_argument, check_rates, horizon_steps_of
 from s4ts.forecasting.training import fit_linear_start, train_network
 from s4ts.nn.distributions import QuantileHead, StudentTHead
 from s4ts.nn.forecast_net import ForecastNet
@@ -352,24 +351,9 @@ class S4Forecaster(BaseEstimator):
 
     def _futures(self, uids, states, X_future, horizon):
         """Forecast steps of each series: `horizon` steps at its frequency, or its X_future rows."""
-        irregular = [uid for uid, st in zip(uids, states) if st.freq is None]
-        if irregular and horizon is not None:
-            raise ValueError(
-                f"horizon={horizon!r} does not apply to series {irregular[0]!r}, which has "
-                f"irregular timestamps; its forecast times are its rows in X_future"
-            )
-        steps = [
-            None if st.freq is None else horizon_steps(
-                uid, st.freq, st.rate, horizon, self.horizon, self.rates_, self.time_kind_ == "datetime"
-            )
-            for uid, st in zip(uids, states)
-        ]
-        if self.linear and any(n is not None and n > self.horizon for n in steps):
-            raise ValueError(
-                f"horizon={horizon!r} asks for {max(n for n in steps if n)} steps, but the linear "
-                f"path forecasts horizon={self.horizon}; ask for at most {self.horizon} steps or "
-                f"fit with linear=False"
-            )
+        steps = horizon_steps_of(
+            uids, states, horizon, self.horizon, self.rates_, self.time_kind_ == "datetime", self.linear
+        )
         return futures_from(X_future, uids, states, steps, self.futr_exog, self._columns)
 
     def _forecast(self, uids, states, futures, num_samples: int | None = None) -> pd.DataFrame:
@@ -409,13 +393,7 @@ class S4Forecaster(BaseEstimator):
         sample paths (column "sample"; Student-t head; steps drawn independently).
         """
         check_is_fitted(self)
-        if rate is not None and (
-            not isinstance(rate, (int, float, np.integer, np.floating))
-            or isinstance(rate, bool)
-            or not math.isfinite(rate)
-            or rate <= 0
-        ):
-            raise ValueError(f"rate={rate!r} must be a positive number (data step / training step)")
+        check_rate_argument(rate)
         if df is None:
             if rate is not None:
                 raise ValueError(

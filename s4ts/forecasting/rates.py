@@ -12,10 +12,13 @@ import numpy as np
 import pandas as pd
 
 from s4ts.data.frames import Freq, freq_name, step_size
-from s4ts.forecasting.inference import groups, is_trained
+from s4ts.forecasting.inference import SeriesState, groups, is_trained
 from s4ts.nn.forecast_net import ForecastNet
 
-__all__ = ["ALIAS_ERROR", "ALIAS_WARN", "RateWarning", "check_rates", "horizon_steps", "is_trained"]
+__all__ = [
+    "ALIAS_ERROR", "ALIAS_WARN", "RateWarning", "check_rate_argument", "check_rates", "horizon_steps",
+    "horizon_steps_of", "is_trained",
+]
 
 # Share of the SSM energy resolved at the training rate that aliases at a new rate: warn
 # above the first, refuse above the second.
@@ -95,3 +98,44 @@ def horizon_steps(
             f"{freq_name(freq)}); pass a span that is a multiple of its step, or an integer"
         )
     return round(steps)
+
+
+def horizon_steps_of(
+    uids: Sequence[Hashable],
+    states: Sequence[SeriesState],
+    horizon: int | str | pd.Timedelta | timedelta | None,
+    trained_horizon: int,
+    trained: Sequence[float],
+    datetime_time: bool,
+    linear: bool,
+) -> list[int | None]:
+    """Forecast steps of each series (None for irregular ones, which forecast at X_future rows)."""
+    irregular = [uid for uid, st in zip(uids, states) if st.freq is None]
+    if irregular and horizon is not None:
+        raise ValueError(
+            f"horizon={horizon!r} does not apply to series {irregular[0]!r}, which has "
+            f"irregular timestamps; its forecast times are its rows in X_future"
+        )
+    steps = [
+        None if st.freq is None
+        else horizon_steps(uid, st.freq, st.rate, horizon, trained_horizon, trained, datetime_time)
+        for uid, st in zip(uids, states)
+    ]
+    if linear and any(n is not None and n > trained_horizon for n in steps):
+        raise ValueError(
+            f"horizon={horizon!r} asks for {max(n for n in steps if n)} steps, but the linear "
+            f"path forecasts horizon={trained_horizon}; ask for at most {trained_horizon} steps or "
+            f"fit with linear=False"
+        )
+    return steps
+
+
+def check_rate_argument(rate: object) -> None:
+    """`predict(rate=)` must be None or a positive finite number."""
+    if rate is not None and (
+        not isinstance(rate, (int, float, np.integer, np.floating))
+        or isinstance(rate, bool)
+        or not math.isfinite(rate)
+        or rate <= 0
+    ):
+        raise ValueError(f"rate={rate!r} must be a positive number (data step / training step)")
