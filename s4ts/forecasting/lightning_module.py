@@ -32,8 +32,9 @@ class ForecastingModule(L.LightningModule):
     def _loss(self, batch: dict[str, Tensor]) -> Tensor:
         timing = Timing.from_steps(batch["dt"], batch["regular"])
         raw, shift, scale = self.net(batch["x"], timing, batch["valid"])  # (B, H, n_out), (B, 1) x2
-        # The head learns the horizon in the window's normalised space.
-        return self.head.loss(raw, (batch["y"] - shift) / scale, batch["loss_mask"])
+        # The loss is taken in the data's (globally scaled) units, as RevIN does: a window whose
+        # context is flat has a tiny scale, and its normalised targets would be enormous.
+        return self.head.loss(raw, batch["y"], batch["loss_mask"], shift, scale)
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
         loss = self._loss(batch)

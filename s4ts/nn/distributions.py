@@ -39,8 +39,13 @@ class QuantileHead:
     def n_outputs(self) -> int:
         return len(self.quantiles)
 
-    def loss(self, raw: Tensor, y: Tensor, mask: Tensor) -> Tensor:
-        """Mean pinball loss of raw (B, L, Q) against y (B, L) where mask (B, L) is True."""
+    def loss(
+        self, raw: Tensor, y: Tensor, mask: Tensor, shift: Tensor | None = None, scale: Tensor | None = None
+    ) -> Tensor:
+        """Mean pinball loss of raw (B, L, Q), mapped by `* scale + shift` (B, 1) when given,
+        against y (B, L) where mask (B, L) is True."""
+        if scale is not None:
+            raw = raw * scale[..., None] + shift[..., None]
         levels = torch.tensor(self.quantiles, dtype=raw.dtype, device=raw.device)  # (Q,)
         error = y.unsqueeze(-1) - raw  # (B, L, Q)
         pinball = torch.maximum(levels * error, (levels - 1) * error).mean(-1)  # (B, L)
@@ -76,10 +81,15 @@ class StudentTHead:
         softplus = np.logaddexp(0.0, raw[..., 1:])
         return raw[..., 0], softplus[..., 0] + 1e-4, 2.0 + softplus[..., 1]
 
-    def loss(self, raw: Tensor, y: Tensor, mask: Tensor) -> Tensor:
-        """Mean negative log-likelihood of y (B, L) where mask (B, L) is True."""
-        loc, scale, df = self._params(raw)
-        nll = -torch.distributions.StudentT(df, loc, scale).log_prob(y)  # (B, L)
+    def loss(
+        self, raw: Tensor, y: Tensor, mask: Tensor, shift: Tensor | None = None, scale: Tensor | None = None
+    ) -> Tensor:
+        """Mean negative log-likelihood of y (B, L) where mask (B, L) is True, under the
+        Student-t of raw mapped by `* scale + shift` (B, 1) when given."""
+        loc, t_scale, df = self._params(raw)
+        if scale is not None:
+            loc, t_scale = loc * scale + shift, t_scale * scale
+        nll = -torch.distributions.StudentT(df, loc, t_scale).log_prob(y)  # (B, L)
         return _masked_mean(nll, mask)
 
     def quantile(self, raw: np.ndarray, levels: Sequence[float]) -> np.ndarray:

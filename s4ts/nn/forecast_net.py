@@ -9,8 +9,9 @@ target and past-only inputs are hidden (zero). Channel 0 of the input is the tar
     raw   += linear(z_context)                the optional linear context -> horizon path
     output = head(raw) * scale + shift        quantiles, point and samples (affine in shift/scale)
 
-The head works in the normalised space: its loss compares `raw` with (y - shift) / scale,
-so the network sees shapes, not levels (RevIN; NLinear for `norm="last"`). The backbone is
+The network sees shapes, not levels (RevIN; NLinear for `norm="last"`); its loss and the
+linear path's least-squares fit are taken after mapping back to the data's units, so a flat
+context (tiny scale) cannot blow up. The backbone is
 causal, so a forecast can also be made by running the context through the convolution once
 (`start`) and then one recurrent step per horizon step (`step`), which gives the same outputs.
 """
@@ -210,8 +211,8 @@ class ForecastNet(nn.Module):
 
     @torch.no_grad()
     def fit_linear_path(self, windows, ridge: float = 1.0) -> int:
-        """Set the linear path to the ridge least-squares forecast of the normalised horizon from
-        the normalised context, over `windows` (an iterable of (x (B, W, C), y (B, H) with NaN
+        """Set the linear path to the ridge least-squares forecast of the horizon (squared error
+        in the data's units) from the normalised context, over `windows` (an iterable of (x (B, W, C), y (B, H) with NaN
         where unobserved) batches). Windows with a missing horizon value are left out; returns
         how many were used (0 leaves the path at zero)."""
         if self.linear is None:
@@ -226,7 +227,10 @@ class ForecastNet(nn.Module):
             if not bool(keep.any()):
                 continue
             inputs = torch.cat([z[keep], torch.ones_like(z[keep][:, :1])], dim=1).double()  # (B', L + 1)
-            targets = ((y[keep] - shift[keep]) / scale[keep]).double()  # (B', H)
+            # Rows weighted by the window scale: the squared error in the data's units, so a flat
+            # context (tiny scale, enormous normalised targets) cannot dominate the fit.
+            inputs = inputs * scale[keep].double()
+            targets = (y[keep] - shift[keep]).double()  # (B', H) = scale * normalised target
             gram += inputs.T @ inputs
             moments += inputs.T @ targets
             used += int(keep.sum())
