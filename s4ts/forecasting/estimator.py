@@ -23,7 +23,6 @@ from sklearn.utils.validation import check_is_fitted
 from s4ts import _training
 from s4ts.data.frames import (
     SeriesData,
-    future_times,
     parse_freq,
     split_series,
     time_gaps,
@@ -38,7 +37,7 @@ from s4ts.data.windows import (
     warn_short_calendar,
     window_index,
 )
-from s4ts.forecasting import evaluation, persistence, plotting
+from s4ts.forecasting import evaluation, persistence, plotting, streaming
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
@@ -415,45 +414,10 @@ class S4Forecaster(BaseEstimator):
         `predict(df=old + new)` would.
         """
         check_is_fitted(self)
-        long = to_long(new_observations, covariates=self._covariates, name="new_observations", **self._columns)
-        found = time_kind(long[self.time_col])
-        if found != self.time_kind_:
-            raise ValueError(
-                f"new_observations: time column {self.time_col!r} holds {found} time but the model "
-                f"was fitted on {self.time_kind_} time; give timestamps of the same kind"
-            )
-        updated = {}
-        for uid, group in long.groupby(self.id_col, sort=False):
-            st = self.series_.get(uid)
-            if st is None:
-                raise ValueError(
-                    f"new_observations: series {uid!r} was not seen in fit; forecast it with "
-                    f"predict(df=its history) instead"
-                )
-            first = group[self.time_col].iloc[0]
-            try:
-                later = first > st.last_time
-            except TypeError as err:
-                raise ValueError(
-                    f"new_observations: series {uid!r} has a row at {first!r}, which cannot be "
-                    f"compared with its last known time {st.last_time!r} ({err}); give timestamps "
-                    f"of the same kind and time zone as in fit"
-                ) from None
-            if not later:
-                raise ValueError(
-                    f"new_observations: series {uid!r} has a row at {first}, not after its last "
-                    f"known time {st.last_time}; pass only newer observations"
-                )
-            if st.freq is None:
-                (s,) = split_series(group, time_grid="irregular", covariates=self._covariates, **self._columns)
-            else:
-                start = future_times(st.last_time, st.freq, 1)[0]
-                (s,) = split_series(group, freq=st.freq, start=start, covariates=self._covariates, **self._columns)
-            updated[uid] = s
-        for uid, s in updated.items():
+        for uid, new in streaming.new_steps(self, new_observations).items():
             state = self.series_[uid]
             state.history = append_steps(
-                state.history, s, self.context_length_, state.rate, self.train_step_, self.rates_
+                state.history, new, self.context_length_, state.rate, self.train_step_, self.rates_
             )
         return self
 
