@@ -12,8 +12,8 @@ import sys
 
 from s4ts.bench import informer
 
-# Output settings of the runs in benchmarks/results; the model and training settings there are
-# the defaults of `s4ts bench informer` (see benchmarks/results/README.md for each command).
+# Output settings of the runs in benchmarks/results; the S4Forecaster arguments of each recorded
+# run are in its command in benchmarks/results/README.md (unset ones: the estimator's defaults).
 RECORDED = {
     "dataset": ["ETTh1"],
     "features": ["S"],

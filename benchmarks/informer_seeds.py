@@ -10,10 +10,9 @@ one record per cell.
 
 It takes the options of `s4ts bench informer` (model, training, data; --out is not used)
 except --search, --ensemble and --no-baseline: the configuration is the one given. For
-example, the ETTh1 cells of benchmarks/results/README.md (v5), about 40 s per seed and
-horizon on 2 idle CPU cores:
+example, five seeds of the ETTh1 S configuration of benchmarks/results/README.md (v6):
   S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/informer_seeds.py \\
-      --dataset ETTh1 --horizons 48 168 336 --linear --epochs 3 --max-train-windows 0 --seeds 5
+      --dataset ETTh1 --horizons 48 168 336 --linear true --seeds 5 [v6 options]
 """
 
 from __future__ import annotations
@@ -21,41 +20,49 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 
 import torch
 
 from s4ts.bench import informer
-from s4ts.bench.models import Ensemble, evaluate
+from s4ts.bench.informer.baseline import evaluate
+from s4ts.bench.informer.cells import fit_linear_baseline, train_s4
+from s4ts.bench.informer.forecaster import point_forecasts, scores
+from s4ts.bench.informer.protocol import (
+    ProtocolData,
+    load_protocol,
+    load_published,
+    published_value,
+)
+from s4ts.bench.informer.report import write_json
 from s4ts.datasets import get_dataset
 
 
-def seed_spread(load: informer.SplitLoader, dataset: str, features: str, seq_len: int,
-                horizon: int, model_config: informer.S4Config,
-                train_config: informer.TrainConfig, seeds: int) -> dict:
-    """One cell: the baseline, `seeds` trained models and their mean forecast, scored on
+def seed_spread(data: ProtocolData, features: str, seq_len: int, horizon: int, params: dict,
+                seeds: int) -> dict:
+    """One cell: the baseline, `seeds` trained S4Forecasters and their mean forecast, scored on
     validation and test."""
-    _, val, test = load(seq_len, horizon)
-    linear = informer.fit_linear_baseline(load, [seq_len], horizon)
-    record = {"dataset": dataset, "features": features, "horizon": horizon, "seq_len": seq_len,
+    linear = fit_linear_baseline(data, [seq_len], horizon)
+    test_windows = data.windows(seq_len, horizon)[2]
+    record = {"dataset": data.name, "features": features, "horizon": horizon, "seq_len": seq_len,
               "linear_norm": linear.overrides["norm"], "linear_val_mse": linear.val_mse,
-              "linear_mse": evaluate(linear.model, test)[0], "seeds": []}
-    models = []
-    for seed in range(train_config.seed, train_config.seed + seeds):
-        trial = informer.train_s4(load, seq_len, horizon, model_config,
-                                  replace(train_config, seed=seed), {})
-        models.append(trial.model)
+              "linear_mse": evaluate(linear.model, test_windows)[0], "seeds": []}
+    first = params.get("random_state", 0)
+    val_preds, test_preds = [], []
+    for seed in range(first, first + seeds):
+        trial = train_s4(data, seq_len, horizon, {**params, "random_state": seed}, {})
+        preds, test_truth = point_forecasts(trial.model, data, "test")
+        val_preds.append(trial.val_preds)
+        test_preds.append(preds)
         record["seeds"].append({"seed": seed, "val_mse": trial.val_mse,
-                                "mse": evaluate(trial.model, test)[0]})
-        print(f"{dataset} {features} H={horizon} seed {seed}: val {trial.val_mse:.5f}, "
+                                "mse": scores([preds], test_truth)[0]})
+        print(f"{data.name} {features} H={horizon} seed {seed}: val {trial.val_mse:.5f}, "
               f"test {record['seeds'][-1]['mse']:.5f}", file=sys.stderr, flush=True)
-    mean_forecast = Ensemble(models)
-    record["ensemble_val_mse"] = evaluate(mean_forecast, val)[0]
-    record["ensemble_mse"] = evaluate(mean_forecast, test)[0]
+    val_truth = point_forecasts(trial.model, data, "validation")[1]
+    record["ensemble_val_mse"] = scores(val_preds, val_truth)[0]
+    record["ensemble_mse"] = scores(test_preds, test_truth)[0]
     record["seeds_below_linear"] = sum(s["mse"] < record["linear_mse"] for s in record["seeds"])
     record["ensemble_over_linear"] = record["ensemble_mse"] / record["linear_mse"]
-    record["s4_paper_mse"] = informer.published_value(
-        informer.load_published(), dataset, features, horizon, "S4")[0]
+    record["s4_paper_mse"] = published_value(load_published(), data.name, features, horizon, "S4")[0]
     return record
 
 
@@ -91,21 +98,20 @@ def main(argv: list[str] | None = None) -> int:
                      "the one configuration given, with --seeds seeds, beside the baseline.")
     if args.threads:
         torch.set_num_threads(args.threads)
-    model_config, train_config = informer.configs_from_args(args)
+    params = informer.cli.forecaster_params(args)
     records = []
     try:
         for dataset in args.dataset:
             name = get_dataset(dataset).name
             for features in args.features:
-                load = informer.split_loader(name, features, args.data_dir)
-                for seq_len, horizon in informer.horizons_and_contexts(args, name):
-                    records.append(seed_spread(load, name, features, seq_len, horizon,
-                                               model_config, train_config, args.seeds))
+                data = load_protocol(name, features, args.data_dir)
+                for seq_len, horizon in informer.cli.horizons_and_contexts(args, name):
+                    records.append(seed_spread(data, features, seq_len, horizon, params, args.seeds))
     except (ValueError, FileNotFoundError) as err:
         parser.error(str(err))  # bad options or a missing data file: the message says which
     print(markdown_table(records))
     if args.json:
-        informer.write_json(args.json, records)
+        write_json(args.json, records)
     print(json.dumps(records))
     return 0
 

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from s4ts.nn.backbone import S4Backbone
+from s4ts.nn.ridge import RidgeFit
 from s4ts.ssm.kernel import Rate
 
 __all__ = ["NORMS", "ForecastNet", "ForecastState", "Timing", "normalise_context"]
@@ -217,25 +218,14 @@ class ForecastNet(nn.Module):
         how many were used (0 leaves the path at zero)."""
         if self.linear is None:
             raise ValueError("this network has no linear path (linear=False)")
-        L, H = self.context_length, self.horizon
-        gram = ridge * torch.eye(L + 1, dtype=torch.float64)  # (L + 1, L + 1); last: the bias
-        moments = torch.zeros(L + 1, H, dtype=torch.float64)
-        used = 0
+        fit = RidgeFit(self.context_length, self.horizon, ridge)
         for x, y in windows:
             _, z, shift, scale = self._normalise(x)  # z: (B, L); padding is unobserved
             keep = ~torch.isnan(y).any(dim=1)  # (B,)
-            if not bool(keep.any()):
-                continue
-            inputs = torch.cat([z[keep], torch.ones_like(z[keep][:, :1])], dim=1).double()  # (B', L + 1)
-            # Rows weighted by the window scale: the squared error in the data's units, so a flat
-            # context (tiny scale, enormous normalised targets) cannot dominate the fit.
-            inputs = inputs * scale[keep].double()
-            targets = (y[keep] - shift[keep]).double()  # (B', H) = scale * normalised target
-            gram += inputs.T @ inputs
-            moments += inputs.T @ targets
-            used += int(keep.sum())
-        if used:
-            solution = torch.linalg.solve(gram, moments)  # (L + 1, H)
-            self.linear.weight.copy_(solution[:-1].T.to(self.linear.weight.dtype))
-            self.linear.bias.copy_(solution[-1].to(self.linear.bias.dtype))
-        return used
+            if bool(keep.any()):
+                # Rows weighted by the window scale: the squared error in the data's units, so a
+                # flat context (tiny scale, enormous normalised targets) cannot dominate the fit.
+                fit.add(z[keep], y[keep] - shift[keep], weight=scale[keep])
+        if fit.rows:
+            fit.solve_into(self.linear)
+        return fit.rows

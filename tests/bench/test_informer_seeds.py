@@ -49,8 +49,8 @@ def test_tiny_run_scores_every_seed_and_their_mean(script, tmp_path: Path, capsy
         pytest.skip("ETTh1.csv not found: set S4TS_DATA to the folder holding the ETT CSVs")
     out = tmp_path / "new" / "seeds.json"  # the folder is created
     assert script.main([
-        "--dataset", "ETTh1", "--horizons", "24", "--seq-len", "48", "--linear", "--seeds", "2",
-        "--epochs", "1", "--max-train-windows", "64", "--max-val-windows", "64",
+        "--dataset", "ETTh1", "--horizons", "24", "--seq-len", "48", "--linear", "true",
+        "--seeds", "2", "--max-epochs", "1", "--batches-per-epoch", "4",
         "--d-model", "8", "--n-layers", "1", "--d-state", "8", "--json", str(out),
     ]) == 0
     (record,) = json.loads(out.read_text())
