@@ -13,6 +13,7 @@ from datetime import timedelta
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.trainer.states import TrainerFn
 from sklearn.utils import check_random_state
 from torch import Tensor
 from torch.utils.data import DataLoader
@@ -49,19 +50,25 @@ def quiet_lightning(quiet: bool) -> Iterator[None]:
 
 
 class KeepBest(L.Callback):
-    """Keep the weights of the epoch with the lowest validation loss; restore them at the end.
+    """Keep the weights with the lowest validation loss, those before training included;
+    restore them at the end.
 
-    `best_loss` is inf until a validation epoch ran (no validation data: it stays inf).
+    `best_loss` is inf until a validation ran (no validation data: it stays inf);
+    `best_epoch` counts the epochs trained to reach the kept weights (0: none helped).
     """
 
     def __init__(self) -> None:
         self.best_loss = math.inf
+        self.best_epoch: int | None = None
         self.best_state: dict[str, Tensor] | None = None
 
     def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         loss = trainer.callback_metrics.get("val_loss")
         if loss is not None and float(loss) < self.best_loss:
             self.best_loss = float(loss)
+            # Before fit (trainer.validate) no epoch has run; during fit, epoch k is the (k+1)-th.
+            fitting = trainer.state.fn == TrainerFn.FITTING
+            self.best_epoch = trainer.current_epoch + 1 if fitting else 0
             self.best_state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
     def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
@@ -71,10 +78,12 @@ class KeepBest(L.Callback):
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """What a training run leaves behind: epochs run and the best validation loss (inf if none)."""
+    """What a training run leaves behind: epochs run, the best validation loss (inf if none)
+    and the epochs trained to reach the kept weights (None without validation)."""
 
     n_epochs: int
     best_val_loss: float
+    best_epoch: int | None = None
 
 
 def _is_number(value: object) -> bool:
@@ -145,9 +154,13 @@ def fit_module(
             enable_checkpointing=False,
             num_sanity_val_steps=0,
         )
+        if val_loader is not None:
+            # The weights before training are a candidate too: when no epoch improves on them
+            # (a least-squares start, say), they are what training keeps.
+            trainer.validate(module, val_loader, verbose=False)
         trainer.fit(module, train_loader, val_loader)
     module.cpu().eval()
-    return TrainingResult(int(trainer.current_epoch), keep_best.best_loss)
+    return TrainingResult(int(trainer.current_epoch), keep_best.best_loss, keep_best.best_epoch)
 
 
 def seed_from(random_state: int | np.random.RandomState | None) -> int:

@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--batches-per-epoch", type=int, default=None, help="default: every window once")
     fc.add_argument("--learning-rate", type=float, default=3e-3)
     fc.add_argument("--quantiles", type=_float_list, default=[0.1, 0.5, 0.9], help="e.g. 0.1,0.5,0.9")
-    fc.add_argument("--distribution", choices=["quantile", "student_t"], default="quantile")
+    fc.add_argument("--distribution", choices=["quantile", "student_t", "point"], default="quantile")
     fc.add_argument("--futr-exog", type=_name_list, default=[], help="future-known covariate columns, comma-separated")
     fc.add_argument("--hist-exog", type=_name_list, default=[], help="past-only covariate columns, comma-separated")
     fc.add_argument("--future", type=Path, default=None, help="CSV with the --futr-exog columns for the horizon")

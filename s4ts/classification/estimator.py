@@ -102,8 +102,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     mean_, scale_: per-channel standardisation (n_channels,) from the training series.
     network_: the trained `S4ClassifierNet` (a torch module, usable without Lightning).
     n_epochs_: epochs trained.
-    best_val_loss_: the lowest validation cross-entropy, whose weights were kept;
-        `math.inf` when training ran without validation.
+    best_val_loss_: the lowest validation cross-entropy, whose weights were kept (the
+        weights before training included); `math.inf` when training ran without validation.
+    best_epoch_: epochs trained to reach the kept weights (None without validation).
     """
 
     def __init__(
@@ -356,6 +357,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         self.network_ = net.cpu().eval()
         self.n_epochs_ = result.n_epochs
         self.best_val_loss_ = float(result.best_val_loss)
+        self.best_epoch_ = result.best_epoch
         return self
 
     # ------------------------------------------------------------------ prediction
@@ -433,6 +435,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             "mean": self.mean_.tolist(),
             "scale": self.scale_.tolist(),
             "n_epochs": int(self.n_epochs_),
+            "best_epoch": self.best_epoch_,
             # JSON has no infinity: null means training ran without validation.
             "best_val_loss": self.best_val_loss_ if math.isfinite(self.best_val_loss_) else None,
         }
@@ -454,6 +457,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         model.mean_ = np.array(config["mean"], dtype=np.float32)
         model.scale_ = np.array(config["scale"], dtype=np.float32)
         model.n_epochs_ = config["n_epochs"]
+        model.best_epoch_ = config.get("best_epoch")  # absent in files written by earlier versions
         best = config["best_val_loss"]
         model.best_val_loss_ = math.inf if best is None else float(best)
         net = model._build_network(model._check_params())

@@ -43,7 +43,7 @@ from s4ts.forecasting.inference import SeriesState, append_steps, history_window
 from s4ts.forecasting.params import check_params
 from s4ts.forecasting.rates import check_rate_argument, check_rates, horizon_steps_of
 from s4ts.forecasting.training import fit_linear_start, train_network
-from s4ts.nn.distributions import QuantileHead, StudentTHead
+from s4ts.nn.distributions import Head, StudentTHead, make_head
 from s4ts.nn.forecast_net import ForecastNet
 
 __all__ = ["S4Forecaster"]
@@ -99,7 +99,8 @@ class S4Forecaster(BaseEstimator):
     norm: per-window normalisation of the context: "mean", "last" or "none".
     linear: add a linear context -> horizon path, started at its least-squares fit.
     scaler: per-series target scaling over the training history: "standard", "robust" or None.
-    distribution: "quantile" (pinball loss on `quantiles`) or "student_t" (likelihood).
+    distribution: "quantile" (pinball loss on `quantiles`), "student_t" (likelihood) or
+        "point" (the mean alone, by squared error: for MSE-scored tasks; no quantile columns).
     quantiles: levels reported as columns; the quantile head also always learns the median.
     d_model, n_layers, d_state, mode, init, dropout, dt_min, dt_max, ssm_lr: backbone settings
         (see `s4ts.nn.S4Backbone`); the backbone is always causal.
@@ -116,7 +117,7 @@ class S4Forecaster(BaseEstimator):
     Attributes
     ----------
     net_: the trained `ForecastNet` (on the CPU, in eval mode).
-    head_: the distribution head (`QuantileHead` or `StudentTHead`).
+    head_: the output head (`QuantileHead`, `StudentTHead` or `PointHead`).
     featurizer_: the input encoder, with the covariates' training statistics.
     series_: per series id, what forecasting after it needs (scaling, rate, last context).
     train_step_: the model's time unit (seconds for datetimes, units for integers).
@@ -124,7 +125,10 @@ class S4Forecaster(BaseEstimator):
     rates_: the rates (series step / training step) seen in training.
     context_length_: steps of history each forecast reads.
     n_epochs_: epochs trained.
-    best_val_loss_: lowest validation loss (inf when trained without validation).
+    best_val_loss_: lowest validation loss (inf when trained without validation), the
+        weights before training included.
+    best_epoch_: epochs trained to reach the kept weights (0: no epoch beat the start, as can
+        happen from the linear path's least-squares start; None without validation).
     """
 
     def __init__(
@@ -280,7 +284,7 @@ class S4Forecaster(BaseEstimator):
         inputs = [featurizer.encode(y, s.covariates, s.times) for y, s in zip(targets, series)]
         # One rate per regular series (convolution path), per-step gaps for irregular ones.
         steps = [rate if rate is not None else series_dt(s, None, train_step) for s, rate in zip(series, rates)]
-        head = StudentTHead() if self.distribution == "student_t" else QuantileHead([*self.quantiles, 0.5])
+        head = make_head(self.distribution, self.quantiles)
         seed = _training.seed_from(self.random_state)
         with _training.seeded(seed):
             net = self._make_net(featurizer.n_channels, head, context_length)
@@ -294,6 +298,7 @@ class S4Forecaster(BaseEstimator):
 
         self.n_epochs_ = result.n_epochs
         self.best_val_loss_ = result.best_val_loss
+        self.best_epoch_ = result.best_epoch
         self.train_step_ = train_step
         self.time_kind_ = kind
         self.context_length_ = context_length
@@ -307,8 +312,8 @@ class S4Forecaster(BaseEstimator):
         }
         return self
 
-    def _make_net(self, n_inputs: int, head: QuantileHead | StudentTHead, context_length: int) -> ForecastNet:
-        location = [0] if isinstance(head, StudentTHead) else None
+    def _make_net(self, n_inputs: int, head: Head, context_length: int) -> ForecastNet:
+        location = [0] if isinstance(head, StudentTHead) else None  # the t's scale and df stay
         return ForecastNet(
             n_inputs, head.n_outputs, context_length, self.horizon, norm=self.norm, linear=self.linear,
             location_outputs=location, d_model=self.d_model, n_layers=self.n_layers,
@@ -360,7 +365,7 @@ class S4Forecaster(BaseEstimator):
         raw, shift, scale = run_forecasts(self.net_, self.featurizer_, states, futures, self.train_step_)
         return forecast_frame(
             uids, futures, self.head_, raw, shift, scale, columns=self._columns,
-            quantiles=self.quantiles, num_samples=num_samples, random_state=self.random_state,
+            quantiles=list(self._quantile_cols), num_samples=num_samples, random_state=self.random_state,
         )
 
     @property
@@ -369,7 +374,8 @@ class S4Forecaster(BaseEstimator):
 
     @property
     def _quantile_cols(self) -> dict[float, str]:
-        return quantile_cols(self.target_col, self.quantiles)
+        """Quantile level -> forecast column (none for distribution="point")."""
+        return {} if self.distribution == "point" else quantile_cols(self.target_col, self.quantiles)
 
     # ------------------------------------------------------------------ predict and update
 

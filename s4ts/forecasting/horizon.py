@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 
 from s4ts.data.frames import future_times, to_long
 from s4ts.forecasting.inference import Future, SeriesState
-from s4ts.nn.distributions import QuantileHead, StudentTHead
+from s4ts.nn.distributions import Head, StudentTHead
 
 __all__ = ["check_future_covariates", "forecast_frame", "futures_from", "pred_col", "quantile_cols"]
 
@@ -95,7 +95,7 @@ def futures_from(
 def forecast_frame(
     uids: Sequence[Hashable],
     futures: Sequence[Future],
-    head: QuantileHead | StudentTHead,
+    head: Head,
     raw: np.ndarray,
     shift: np.ndarray,
     scale: np.ndarray,
@@ -117,7 +117,9 @@ def forecast_frame(
     )
     if num_samples is not None:
         if not isinstance(head, StudentTHead):
-            raise ValueError("num_samples needs distribution='student_t'; the quantile head has no density")
+            raise ValueError(
+                f"num_samples needs distribution='student_t'; the {head.config()['kind']} head has no density"
+            )
         if not isinstance(num_samples, (int, np.integer)) or isinstance(num_samples, bool) or num_samples < 1:
             raise ValueError(f"num_samples={num_samples!r} must be a positive integer")
         draws = head.sample(raw, num_samples, check_random_state(random_state)) * scale + shift  # (n, sum H_i)
@@ -126,7 +128,8 @@ def forecast_frame(
         out[target] = draws.reshape(num_samples, -1).ravel()
         return out
     frame[pred_col(target)] = head.point(raw) * scale + shift
-    values = head.quantile(raw, list(quantiles)) * scale[:, None] + shift[:, None]  # (sum H_i, Q)
-    for k, column in enumerate(quantile_cols(target, quantiles).values()):
-        frame[column] = values[:, k]
+    if quantiles:
+        values = head.quantile(raw, list(quantiles)) * scale[:, None] + shift[:, None]  # (sum H_i, Q)
+        for k, column in enumerate(quantile_cols(target, quantiles).values()):
+            frame[column] = values[:, k]
     return frame

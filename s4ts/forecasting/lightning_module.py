@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from s4ts.nn import ssm_param_groups
-from s4ts.nn.distributions import QuantileHead, StudentTHead
+from s4ts.nn.distributions import Head
 from s4ts.nn.forecast_net import ForecastNet, Timing
 
 __all__ = ["ForecastingModule"]
@@ -19,7 +19,7 @@ class ForecastingModule(L.LightningModule):
     def __init__(
         self,
         net: ForecastNet,
-        head: QuantileHead | StudentTHead,
+        head: Head,
         learning_rate: float,
         weight_decay: float,
     ) -> None:

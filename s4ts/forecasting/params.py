@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DISTRIBUTIONS", "check_params"]
 
-DISTRIBUTIONS = ("quantile", "student_t")
+DISTRIBUTIONS = ("quantile", "student_t", "point")
 
 
 def check_params(est: S4Forecaster) -> None:

@@ -62,6 +62,7 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
         "rates": est.rates_,
         "context_length": est.context_length_,
         "n_epochs": est.n_epochs_,
+        "best_epoch": est.best_epoch_,
         "best_val_loss": est.best_val_loss_ if math.isfinite(est.best_val_loss_) else None,
         "head": est.head_.config(),
         "featurizer": {
@@ -90,6 +91,7 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
     est.rates_ = config["rates"]
     est.context_length_ = config["context_length"]
     est.n_epochs_ = config["n_epochs"]
+    est.best_epoch_ = config.get("best_epoch")  # absent in files written by earlier versions
     best = config["best_val_loss"]
     est.best_val_loss_ = math.inf if best is None else best
     est.head_ = head_from_config(config["head"])

@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, RandomSampler, Subset
 from s4ts import _training
 from s4ts.data.windows import WindowDataset
 from s4ts.forecasting.lightning_module import ForecastingModule
-from s4ts.nn.distributions import QuantileHead, StudentTHead
+from s4ts.nn.distributions import Head
 from s4ts.nn.forecast_net import ForecastNet
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def fit_linear_start(net: ForecastNet, train: WindowDataset, seed: int) -> None:
 def train_network(
     est: S4Forecaster,
     net: ForecastNet,
-    head: QuantileHead | StudentTHead,
+    head: Head,
     train: WindowDataset,
     val: WindowDataset,
     seed: int,

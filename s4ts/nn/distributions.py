@@ -17,7 +17,7 @@ from scipy import special
 from torch import Tensor
 from torch.nn import functional as F
 
-__all__ = ["QuantileHead", "StudentTHead", "head_from_config"]
+__all__ = ["Head", "PointHead", "QuantileHead", "StudentTHead", "head_from_config", "make_head"]
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
@@ -112,10 +112,53 @@ class StudentTHead:
         return {"kind": "student_t"}
 
 
-def head_from_config(config: dict[str, Any]) -> QuantileHead | StudentTHead:
+class PointHead:
+    """One output per step, the conditional mean, trained by squared error: no distribution, so
+    no quantiles or samples (the point forecast of models scored by MSE)."""
+
+    n_outputs = 1
+    quantiles: list[float] = []
+
+    def loss(
+        self, raw: Tensor, y: Tensor, mask: Tensor, shift: Tensor | None = None, scale: Tensor | None = None
+    ) -> Tensor:
+        """Mean squared error of raw (B, L, 1), mapped by `* scale + shift` (B, 1) when given,
+        against y (B, L) where mask (B, L) is True."""
+        mean = raw[..., 0]
+        if scale is not None:
+            mean = mean * scale + shift
+        return _masked_mean((mean - y) ** 2, mask)
+
+    def quantile(self, raw: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+        raise ValueError("distribution='point' forecasts a mean only: it has no quantiles")
+
+    def point(self, raw: np.ndarray) -> np.ndarray:
+        """The mean forecast (...,)."""
+        return np.asarray(raw, dtype=float)[..., 0]
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": "point"}
+
+
+Head = QuantileHead | StudentTHead | PointHead
+
+
+def make_head(distribution: str, quantiles: Sequence[float]) -> Head:
+    """The head of a `distribution` ("quantile", "student_t" or "point"); the quantile head
+    learns the median beside `quantiles`, for its point forecast."""
+    if distribution == "student_t":
+        return StudentTHead()
+    if distribution == "point":
+        return PointHead()
+    if distribution == "quantile":
+        return QuantileHead([*quantiles, 0.5])
+    raise ValueError(f"unknown distribution {distribution!r}")
+
+
+def head_from_config(config: dict[str, Any]) -> Head:
     """Rebuild a head from its `config()`."""
     if config["kind"] == "quantile":
         return QuantileHead(config["quantiles"])
-    if config["kind"] == "student_t":
-        return StudentTHead()
+    if config["kind"] in ("student_t", "point"):
+        return make_head(config["kind"], ())
     raise ValueError(f"unknown head kind {config['kind']!r}")

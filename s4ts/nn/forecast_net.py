@@ -142,10 +142,15 @@ class ForecastNet(nn.Module):
         )
         self.linear = None
         if linear:
-            # Zero until `fit_linear_path`: S4 alone until the least-squares start is set.
+            # Zero until `fit_linear_path` sets its least-squares start.
             self.linear = nn.Linear(context_length, horizon)
             nn.init.zeros_(self.linear.weight)
             nn.init.zeros_(self.linear.bias)
+            # S4's output starts at zero too, so training starts at exactly the least-squares
+            # forecast and S4 learns what it misses (zero-init residual branch); a random
+            # output would first add noise that training has to remove.
+            nn.init.zeros_(self.backbone.decoder.weight)
+            nn.init.zeros_(self.backbone.decoder.bias)
 
     def _normalise(
         self, x: Tensor, valid: Tensor | None = None, lc: int | None = None

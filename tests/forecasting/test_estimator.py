@@ -113,6 +113,22 @@ def test_student_t_quantiles_and_sample_paths(frame):
     np.testing.assert_allclose(spread, forecast["y_q0.95"], rtol=0.2)
 
 
+def test_point_head_forecasts_the_mean_by_squared_error(frame, tmp_path):
+    df = frame[["unique_id", "ds", "y"]]
+    model = S4Forecaster(distribution="point", **TINY).fit(df)
+    forecast = model.predict()
+    assert list(forecast.columns) == ["unique_id", "ds", "y_pred"] and forecast["y_pred"].notna().all()
+    scores = model.evaluate(df)
+    assert np.isfinite(scores["mse"]) and "coverage" not in scores
+    backtest = model.historical_forecasts(df, n_windows=2)
+    assert list(backtest.columns) == ["unique_id", "ds", "cutoff", "y", "y_pred"]
+    model.plot(path=tmp_path / "point.png")  # no quantile band to draw
+    model.save(tmp_path / "point")
+    pd.testing.assert_frame_equal(S4Forecaster.load(tmp_path / "point").predict(), forecast)
+    with pytest.raises(ValueError, match="the point head has no density"):
+        model.predict(num_samples=3)
+
+
 def test_num_samples_needs_parametric_head(fitted, frame):
     with pytest.raises(ValueError, match="num_samples needs distribution='student_t'"):
         fitted.predict(X_future=future_of(frame), num_samples=3)
@@ -251,3 +267,18 @@ def test_forecast_follows_a_level_above_everything_in_training():
     model = S4Forecaster(**{**TINY, "horizon": 24, "context_length": 72}).fit(df.iloc[:-24])
     forecast = model.predict()
     assert forecast["y_pred"].mean() > df["y"].iloc[:-24].max() - 2.0
+
+
+def test_linear_path_starts_at_least_squares_and_keeps_it_when_training_cannot_help():
+    # Sinusoids that a linear map of the context forecasts exactly: the least-squares start is
+    # already right, and a learning rate this large only makes it worse, so validation keeps it.
+    t = np.arange(400)
+    y = np.sin(2 * np.pi * t / 24) + 0.5 * np.sin(2 * np.pi * t / 7)
+    df = pd.DataFrame({"unique_id": "s", "ds": pd.date_range("2020-01-01", periods=400, freq="h"), "y": y})
+    params = {**TINY, "horizon": 12, "context_length": 48, "linear": True, "max_epochs": 2}
+    kept = S4Forecaster(**params, learning_rate=5.0).fit(df.iloc[:-12])
+    assert kept.best_epoch_ == 0 and kept.n_epochs_ == 2
+    forecast = kept.predict()["y_pred"].to_numpy()
+    np.testing.assert_allclose(forecast, y[-12:], atol=0.05)
+    # Without validation there is no choice to make: the trained weights are the model.
+    assert S4Forecaster(**params, val_size=0).fit(df.iloc[:-12]).best_epoch_ is None

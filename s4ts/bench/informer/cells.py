@@ -83,6 +83,7 @@ def run_cell(
     record["ours_seconds"] = time.perf_counter() - wall
     record["ours_cpu_seconds"] = time.process_time() - cpu
     record["ours_epochs"] = [m.model.n_epochs_ for m in members]
+    record["ours_best_epochs"] = [m.model.best_epoch_ for m in members]  # 0: the start was kept
     record["selected"] = best.overrides
     record["ensemble"] = ensemble
     if len(trials) > 1:
