@@ -117,7 +117,6 @@ class PointHead:
     no quantiles or samples (the point forecast of models scored by MSE)."""
 
     n_outputs = 1
-    quantiles: list[float] = []
 
     def loss(
         self, raw: Tensor, y: Tensor, mask: Tensor, shift: Tensor | None = None, scale: Tensor | None = None
