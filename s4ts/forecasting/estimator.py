@@ -106,7 +106,9 @@ class S4Forecaster(BaseEstimator):
         (see `s4ts.nn.S4Backbone`); the backbone is always causal.
     learning_rate, weight_decay, batch_size, max_epochs, gradient_clip_val: training settings.
     max_time: training time limit in seconds (or a timedelta); None for no limit.
-    batches_per_epoch: batches drawn at random per epoch; None uses every window once.
+    batches_per_epoch: batches drawn at random per epoch (at most every window once), so
+        training takes at most max_epochs * batches_per_epoch steps whatever the data's size
+        (1,000 by default, NeuralForecast's max_steps); None uses every window each epoch.
     val_size: steps at the end of each series held out for validation and early stopping
         (default `horizon`; 0 trains on everything without early stopping).
     early_stopping_patience: epochs without validation improvement before stopping.
@@ -163,7 +165,7 @@ class S4Forecaster(BaseEstimator):
         batch_size: int = 32,
         max_epochs: int = 20,
         max_time: float | timedelta | None = None,
-        batches_per_epoch: int | None = None,
+        batches_per_epoch: int | None = 50,
         val_size: int | None = None,
         early_stopping_patience: int = 5,
         gradient_clip_val: float | None = 1.0,
