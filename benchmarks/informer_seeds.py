@@ -10,9 +10,12 @@ one record per cell.
 
 It takes the options of `s4ts bench informer` (model, training, data; --out is not used)
 except --search, --ensemble and --no-baseline: the configuration is the one given. For
-example, five seeds of the ETTh1 S configuration of benchmarks/results/README.md (v6):
+example, five seeds of the v6 ETTh1 S configuration (benchmarks/results/README.md):
   S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/informer_seeds.py \\
-      --dataset ETTh1 --horizons 48 168 336 --linear true --seeds 5 [v6 options]
+      --dataset ETTh1 --horizons 48 168 336 --seeds 5 --linear true --norm last \\
+      --d-model 32 --n-layers 2 --d-state 64 --dropout 0.1 --distribution point \\
+      --batch-size 64 --max-epochs 3 --early-stopping-patience 3 --learning-rate 1e-3 \\
+      --batches-per-epoch 0
 """
 
 from __future__ import annotations
