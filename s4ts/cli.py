@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--max-epochs", type=int, default=20, help="training epochs (default: 20)")
     fc.add_argument("--max-time", type=float, default=None, help="training time limit in seconds")
     fc.add_argument("--batch-size", type=int, default=32)
-    fc.add_argument("--batches-per-epoch", type=int, default=None, help="default: every window once")
+    fc.add_argument("--batches-per-epoch", type=int, default=50,
+                    help="random batches per epoch (default 50: at most 1,000 steps; 0: every window)")
     fc.add_argument("--learning-rate", type=float, default=3e-3)
     fc.add_argument("--quantiles", type=_float_list, default=[0.1, 0.5, 0.9], help="e.g. 0.1,0.5,0.9")
     fc.add_argument("--distribution", choices=["quantile", "student_t", "point"], default="quantile")
@@ -131,7 +132,7 @@ def _forecast(args: argparse.Namespace) -> int:
         max_epochs=args.max_epochs,
         max_time=args.max_time,
         batch_size=args.batch_size,
-        batches_per_epoch=args.batches_per_epoch,
+        batches_per_epoch=args.batches_per_epoch or None,
         learning_rate=args.learning_rate,
         random_state=args.seed,
         verbose=not args.quiet,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from s4ts import cli
+from s4ts import S4Forecaster, cli
 
 FAST = ["--max-epochs", "1", "--batches-per-epoch", "2", "--context-length", "24", "--quiet"]
 
@@ -88,3 +88,10 @@ def test_python_dash_m_runs_the_cli():
 
     done = subprocess.run([sys.executable, "-m", "s4ts", "--help"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "forecast" in done.stdout
+
+
+def test_forecast_training_defaults_are_the_estimators():
+    args = cli.build_parser().parse_args(["forecast", "data.csv", "--horizon", "4", "--out", "f.csv"])
+    defaults = S4Forecaster().get_params()
+    for name in ("max_epochs", "batch_size", "batches_per_epoch", "learning_rate", "distribution"):
+        assert getattr(args, name) == defaults[name], name
