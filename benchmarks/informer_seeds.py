@@ -60,8 +60,7 @@ def seed_spread(data: ProtocolData, features: str, seq_len: int, horizon: int, p
                                 "mse": scores([preds], test_truth)[0]})
         print(f"{data.name} {features} H={horizon} seed {seed}: val {trial.val_mse:.5f}, "
               f"test {record['seeds'][-1]['mse']:.5f}", file=sys.stderr, flush=True)
-    val_truth = point_forecasts(trial.model, data, "validation")[1]
-    record["ensemble_val_mse"] = scores(val_preds, val_truth)[0]
+    record["ensemble_val_mse"] = scores(val_preds, trial.val_truth)[0]
     record["ensemble_mse"] = scores(test_preds, test_truth)[0]
     record["seeds_below_linear"] = sum(s["mse"] < record["linear_mse"] for s in record["seeds"])
     record["ensemble_over_linear"] = record["ensemble_mse"] / record["linear_mse"]

@@ -315,7 +315,8 @@ class S4Forecaster(BaseEstimator):
         return self
 
     def _make_net(self, n_inputs: int, head: Head, context_length: int) -> ForecastNet:
-        location = [0] if isinstance(head, StudentTHead) else None  # the t's scale and df stay
+        # The linear path adds to a Student-t's location only, to every output of the other heads.
+        location = [0] if isinstance(head, StudentTHead) else None
         return ForecastNet(
             n_inputs, head.n_outputs, context_length, self.horizon, norm=self.norm, linear=self.linear,
             location_outputs=location, d_model=self.d_model, n_layers=self.n_layers,

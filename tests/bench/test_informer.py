@@ -163,6 +163,18 @@ def test_options_reach_the_forecaster_and_unset_ones_keep_its_defaults():
         parser.parse_args(["--norm", "median"])
 
 
+@pytest.mark.parametrize("options, message", [
+    (["--d-model", "-1"], "d_model=-1 must be a positive integer"),
+    (["--search", "dropout=0.1,2"], r"dropout=2.0 must be in \[0, 1\)"),
+])
+def test_bad_settings_fail_before_any_data_is_read(tmp_path: Path, monkeypatch, options, message):
+    monkeypatch.setenv("S4TS_DATA", str(tmp_path))  # no CSV there: reading data would fail first
+    parser = argparse.ArgumentParser()
+    informer.add_arguments(parser)
+    with pytest.raises(ValueError, match=message):
+        informer.run(parser.parse_args([*options, "--out", str(tmp_path / "out")]))
+
+
 def test_ensemble_must_have_a_member(tmp_path: Path):
     parser = argparse.ArgumentParser()
     informer.add_arguments(parser)

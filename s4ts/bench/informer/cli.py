@@ -14,9 +14,10 @@ import torch
 from s4ts.bench.informer.cells import run_cell
 from s4ts.bench.informer.protocol import FEATURES, default_horizons, default_seq_len, load_protocol
 from s4ts.bench.informer.report import machine_summary, markdown_table, write_json
-from s4ts.bench.informer.search import FORECASTER_OPTIONS, SEARCHABLE, parse_search
+from s4ts.bench.informer.search import FORECASTER_OPTIONS, SEARCHABLE, candidates, parse_search
 from s4ts.datasets import DATASETS, get_dataset
 from s4ts.forecasting import S4Forecaster
+from s4ts.forecasting.params import check_params
 
 __all__ = ["add_arguments", "forecaster_params", "horizons_and_contexts", "run"]
 
@@ -88,6 +89,10 @@ def run(args: argparse.Namespace) -> str:
     search = parse_search(args.search)
     if args.ensemble < 1:
         raise ValueError(f"--ensemble must be at least 1, got {args.ensemble}.")
+    # Every configuration the run will train is checked now, not after hours of earlier cells.
+    for overrides in candidates(search):
+        settings = {k: v for k, v in {**params, **overrides}.items() if k != "seq_len"}
+        check_params(S4Forecaster(**settings))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     records = []
