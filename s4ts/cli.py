@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--distribution", choices=["quantile", "student_t", "point"], default="quantile")
     fc.add_argument("--futr-exog", type=_name_list, default=[], help="future-known covariate columns, comma-separated")
     fc.add_argument("--hist-exog", type=_name_list, default=[], help="past-only covariate columns, comma-separated")
+    fc.add_argument("--cross-series", action="store_true",
+                    help="every series also reads all series' values (joint multivariate inputs)")
     fc.add_argument("--future", type=Path, default=None, help="CSV with the --futr-exog columns for the horizon")
     fc.add_argument("--calendar-features", action="store_true", help="add time of day, day of week and year")
     fc.add_argument("--plot", type=Path, default=None, help="also save a forecast plot (PNG)")
@@ -126,6 +128,7 @@ def _forecast(args: argparse.Namespace) -> int:
         target_col=args.target,
         futr_exog=args.futr_exog,
         hist_exog=args.hist_exog,
+        cross_series=args.cross_series,
         calendar_features=args.calendar_features,
         distribution=args.distribution,
         quantiles=args.quantiles,

@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from s4ts import _training
+from s4ts.data.cross_series import with_cross_series
 from s4ts.data.frames import (
     SeriesData,
     parse_freq,
@@ -58,8 +59,10 @@ class S4Forecaster(BaseEstimator):
     with a DatetimeIndex or integer index (one series per column) or a Series. Time is
     datetimes or integers. Each series keeps its own step (inferred, or `freq=`); missing
     steps and NaN targets are masked. Many series train one global model (channel-independent:
-    a wide frame's columns are series that share the weights); cross-series inputs are
-    covariates (`hist_exog` for other series' values, `futr_exog` for known futures).
+    a wide frame's columns are series that share the weights). Joint multivariate inputs:
+    `cross_series=True` gives every series the values of all fitted series, in one fixed
+    order, as past-only covariates; other cross-series inputs are covariates (`hist_exog` for
+    values known up to the origin, `futr_exog` for known futures).
 
     Normalisation: every window is normalised by its own context (`norm="mean"`: mean and
     standard deviation, RevIN; `"last"`: last observed value and standard deviation;
@@ -94,6 +97,8 @@ class S4Forecaster(BaseEstimator):
         "irregular" (every series at its own timestamps) or "auto".
     futr_exog: covariate columns known in advance (given for the horizon in `X_future`).
     hist_exog: covariate columns known only up to the forecast origin.
+    cross_series: every series also reads the targets of all fitted series (regular series
+        on a shared grid); `predict(df)` and `update` then need rows of every fitted series.
     calendar_features: add time of day, day of week and day of year (datetime time only);
         warns when no series spans two years, as each day of the year is then seen once.
     norm: per-window normalisation of the context: "mean", "last" or "none".
@@ -145,6 +150,7 @@ class S4Forecaster(BaseEstimator):
         target_col: str = "y",
         futr_exog: Sequence[str] = (),
         hist_exog: Sequence[str] = (),
+        cross_series: bool = False,
         calendar_features: bool = False,
         norm: str = "mean",
         linear: bool = False,
@@ -182,6 +188,7 @@ class S4Forecaster(BaseEstimator):
         self.target_col = target_col
         self.futr_exog = futr_exog
         self.hist_exog = hist_exog
+        self.cross_series = cross_series
         self.calendar_features = calendar_features
         self.norm = norm
         self.linear = linear
@@ -227,7 +234,9 @@ class S4Forecaster(BaseEstimator):
     def _series(
         self, data: pd.DataFrame | pd.Series, name: str, kind: str | None = None
     ) -> list[SeriesData]:
-        """Validated series of a user frame; `kind` is the time kind the model expects."""
+        """Validated series of a user frame; `kind` is the time kind the model expects, given
+        exactly when the frame is read for a fitted model (whose series the cross-series inputs
+        then are)."""
         long = to_long(data, covariates=self._covariates, name=name, **self._columns)
         found = time_kind(long[self.time_col])
         if kind is not None and found != kind:
@@ -252,6 +261,9 @@ class S4Forecaster(BaseEstimator):
                 f"SSM runs a per-step Δ, and the linear path maps steps of one rate. Change those, "
                 f"or resample the series and pass time_grid='regular'"
             )
+        if self.cross_series:
+            ids = [s.uid for s in series] if kind is None else list(self.series_)
+            series = with_cross_series(series, ids, name)
         return series
 
     # ------------------------------------------------------------------ fit
@@ -280,7 +292,9 @@ class S4Forecaster(BaseEstimator):
         scaling = [fit_scale(s.y, self.scaler) for s in series]
         if self.calendar_features:
             warn_short_calendar(series)
-        featurizer = Featurizer(len(self.futr_exog), len(self.hist_exog), self.calendar_features)
+        # Past-only inputs: hist_exog, then the cross-series targets when cross_series=True.
+        n_hist = series[0].covariates.shape[1] - len(self.futr_exog)
+        featurizer = Featurizer(len(self.futr_exog), n_hist, self.calendar_features)
         featurizer.fit(series)
         targets = [((s.y - loc) / scale).astype(np.float32) for s, (loc, scale) in zip(series, scaling)]
         inputs = [featurizer.encode(y, s.covariates, s.times) for y, s in zip(targets, series)]
@@ -289,7 +303,7 @@ class S4Forecaster(BaseEstimator):
         head = make_head(self.distribution, self.quantiles)
         seed = _training.seed_from(self.random_state)
         with _training.seeded(seed):
-            net = self._make_net(featurizer.n_channels, head, context_length)
+            net = self._make_net(featurizer, head, context_length)
             datasets = [
                 WindowDataset(inputs, targets, steps, index, context_length, horizon, featurizer.hidden_channels)
                 for index in window_index([len(y) for y in targets], horizon, val_size)
@@ -314,12 +328,18 @@ class S4Forecaster(BaseEstimator):
         }
         return self
 
-    def _make_net(self, n_inputs: int, head: Head, context_length: int) -> ForecastNet:
+    def _cross_channels(self, featurizer: Featurizer) -> list[int]:
+        """Input channels of the cross-series targets: the last past-only covariates."""
+        n_cross = featurizer.n_hist - len(self.hist_exog) if self.cross_series else 0
+        return featurizer.hidden_channels[len(featurizer.hidden_channels) - n_cross :]
+
+    def _make_net(self, featurizer: Featurizer, head: Head, context_length: int) -> ForecastNet:
         # The linear path adds to a Student-t's location only, to every output of the other heads.
         location = [0] if isinstance(head, StudentTHead) else None
         return ForecastNet(
-            n_inputs, head.n_outputs, context_length, self.horizon, norm=self.norm, linear=self.linear,
-            location_outputs=location, d_model=self.d_model, n_layers=self.n_layers,
+            featurizer.n_channels, head.n_outputs, context_length, self.horizon, norm=self.norm, linear=self.linear,
+            location_outputs=location, normalised_inputs=self._cross_channels(featurizer),
+            d_model=self.d_model, n_layers=self.n_layers,
             d_state=self.d_state, mode=self.mode, init=self.init, dropout=self.dropout,
             dt_min=self.dt_min, dt_max=self.dt_max, ssm_lr=self.ssm_lr,
         )

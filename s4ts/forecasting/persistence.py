@@ -100,7 +100,7 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
         feat["n_futr"], feat["n_hist"], feat["calendar"],
         np.array(feat["cov_loc"], dtype=float), np.array(feat["cov_scale"], dtype=float),
     )
-    est.net_ = est._make_net(est.featurizer_.n_channels, est.head_, est.context_length_)
+    est.net_ = est._make_net(est.featurizer_, est.head_, est.context_length_)
     est.net_.load_state_dict(tensors["net"])
     est.net_.eval()
     integer = est.time_kind_ == "integer"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from s4ts.data.cross_series import with_cross_series
 from s4ts.data.frames import SeriesData, future_times, split_series, time_kind, to_long
 
 if TYPE_CHECKING:
@@ -53,4 +54,7 @@ def new_steps(est: S4Forecaster, new_observations: pd.DataFrame | pd.Series) -> 
             start = future_times(st.last_time, st.freq, 1)[0]
             (s,) = split_series(group, freq=st.freq, start=start, covariates=est._covariates, **est._columns)
         updated[uid] = s
+    if est.cross_series:
+        crossed = with_cross_series(list(updated.values()), list(est.series_), "new_observations")
+        updated = {s.uid: s for s in crossed}
     return updated

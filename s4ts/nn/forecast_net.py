@@ -104,7 +104,9 @@ class ForecastNet(nn.Module):
     """Context + horizon window (B, W, C) -> normalised head outputs at the horizon (B, H, n_out).
 
     `n_outputs` raw values per step feed a distribution head; `location_outputs` are the ones
-    the linear path adds to (every quantile, or a Student-t's location).
+    the linear path adds to (every quantile, or a Student-t's location). `normalised_inputs`
+    are input channels (other series' values) normalised like the target, each by its own
+    context, and hidden (zero) over the horizon.
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class ForecastNet(nn.Module):
         norm: str = "mean",
         linear: bool = False,
         location_outputs: list[int] | None = None,
+        normalised_inputs: list[int] | None = None,
         d_model: int = 64,
         n_layers: int = 4,
         d_state: int = 64,
@@ -134,6 +137,7 @@ class ForecastNet(nn.Module):
         self.horizon = horizon
         self.norm = norm
         self.location_outputs = list(range(n_outputs)) if location_outputs is None else location_outputs
+        self.normalised_inputs = list(normalised_inputs or [])
         # Causal: a forecast depends on its context only through the recurrent state.
         self.backbone = S4Backbone(
             n_inputs, n_outputs, d_model=d_model, n_layers=n_layers, d_state=d_state, mode=mode,
@@ -164,7 +168,22 @@ class ForecastNet(nn.Module):
         lc = self.context_length if lc is None else lc
         z, shift, scale = normalise_context(x[:, :lc, 0], observed[:, :lc], self.norm)
         values = (x[..., 0] - shift) / scale * observed  # (B, W): 0 where hidden
-        return torch.cat([values[..., None], x[..., 1:]], dim=-1), z, shift, scale
+        inputs = torch.cat([values[..., None], x[..., 1:]], dim=-1)  # (B, W, C)
+        if self.normalised_inputs:
+            inputs[..., self.normalised_inputs] = self._normalise_others(x, valid, lc)
+        return inputs, z, shift, scale
+
+    def _normalise_others(self, x: Tensor, valid: Tensor | None, lc: int) -> Tensor:
+        """The `normalised_inputs` channels (B, W, K), each normalised by its own first `lc`
+        steps and zero after them (hidden over the horizon, as the target is)."""
+        b, w, k = x.shape[0], x.shape[1], len(self.normalised_inputs)
+        others = x[:, :lc, self.normalised_inputs].transpose(1, 2).reshape(b * k, lc)  # (B K, lc)
+        real = torch.ones_like(others, dtype=torch.bool) if valid is None else (
+            valid[:, :lc].repeat_interleave(k, dim=0))  # (B K, lc)
+        z, _, _ = normalise_context(others, real, self.norm)
+        out = x.new_zeros(b, w, k)
+        out[:, :lc] = z.reshape(b, k, lc).transpose(1, 2)
+        return out
 
     def _add_linear(self, raw: Tensor, linear: Tensor) -> Tensor:
         """raw (B, H, n_out) with the linear forecast (B, H) added to the location outputs."""

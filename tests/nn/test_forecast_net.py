@@ -121,3 +121,18 @@ def test_trains_with_a_plain_torch_loop():
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_normalised_inputs_see_shapes_not_levels():
+    """Other series' channels are normalised by their own context and hidden over the horizon."""
+    net = make_net(normalised_inputs=[2])
+    x = window()
+    with torch.no_grad():
+        raw, _, _ = net(x)
+        moved = x.clone()
+        moved[:, :, 2] = 4.0 * x[:, :, 2] - 7.0  # other level and scale, horizon values changed too
+        raw2, _, _ = net(moved)
+        inputs, _, _, _ = net._normalise(x)
+    torch.testing.assert_close(raw2, raw, atol=1e-4, rtol=1e-4)
+    assert torch.all(inputs[:, LC:, 2] == 0)
+    torch.testing.assert_close(inputs[:, :LC, 2].mean(dim=1), torch.zeros(2), atol=1e-5, rtol=0)
