@@ -77,8 +77,9 @@ class S4Forecaster(BaseEstimator):
     its step / training step (or `predict(rate=)`), its forecasts at its own frequency.
     Coarser sampling can alias the model's fast modes: above 20% aliased energy `predict`
     warns with `RateWarning`, above 50% it raises ValueError, naming `max_rate(0.2)`. The
-    linear path maps steps of the training rate, so `linear=True` models forecast at trained
-    rates only.
+    linear path (`linear=True`) maps steps of the training rate; at another rate it is read
+    in continuous time (context interpolated onto the trained grid, forecast back onto the
+    series' steps), so it forecasts at most the trained horizon's span.
 
     Irregular timestamps (`time_grid="irregular"`, or "auto" when a series' gaps are not whole
     multiples of its smallest gap): step k gets Δ_k = the gap before it / training step, run
@@ -385,7 +386,9 @@ class S4Forecaster(BaseEstimator):
 
     def _forecast(self, uids, states, futures, num_samples: int | None = None) -> pd.DataFrame:
         """Forecast frame at the given future steps of each state."""
-        raw, shift, scale = run_forecasts(self.net_, self.featurizer_, states, futures, self.train_step_)
+        raw, shift, scale = run_forecasts(
+            self.net_, self.featurizer_, states, futures, self.train_step_, self.rates_
+        )
         return forecast_frame(
             uids, futures, self.head_, raw, shift, scale, columns=self._columns,
             quantiles=list(self._quantile_cols), num_samples=num_samples, random_state=self.random_state,

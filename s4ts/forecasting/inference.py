@@ -113,6 +113,7 @@ def run_forecasts(
     states: Sequence[SeriesState],
     futures: Sequence[Future],
     train_step: float,
+    trained: Sequence[float],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Normalised head outputs (sum H_i, n_out) and the affine map back to the data's units:
     forecast = head(raw) * scale + shift, with shift and scale (sum H_i,) per forecast step."""
@@ -128,6 +129,11 @@ def run_forecasts(
     # of one rate; irregular ones together, with a rate per row at each step (diagonal SSM).
     for rate, members in groups([st.rate for st in states]).items():
         span = max(len(encoded[i][0]) for i in members)
+        # The linear path reads trained rates step by step (a full context; short series are
+        # padded) and other rates in continuous time (see `ForecastNet.linear_forecast`).
+        linear_rate = 1.0 if rate is None or is_trained(rate, trained) else float(rate)
+        if net.linear is not None and linear_rate == 1.0:
+            span = max(span, net.context_length)
         chunk = max(1, _MAX_BATCH_STEPS // (span + width))
         for first in range(0, len(members), chunk):
             rows = members[first : first + chunk]
@@ -138,7 +144,7 @@ def run_forecasts(
             x = torch.from_numpy(np.stack([_pad(encoded[i][2], width) for i in rows]))  # (B, H, C)
             steps = torch.from_numpy(np.stack([_pad(encoded[i][3], width) for i in rows]))  # (B, H)
             timing = Timing(dt=torch.from_numpy(ctx_dt)) if rate is None else Timing(rate=float(rate))
-            state = net.start(torch.from_numpy(ctx), timing, torch.from_numpy(valid))
+            state = net.start(torch.from_numpy(ctx), timing, torch.from_numpy(valid), linear_rate)
             for t in range(width):
                 step_rate = float(rate) if rate is not None else steps[:, t]
                 out, state = net.step(x[:, t], state, rate=step_rate)  # (B, n_out)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from s4ts.data.frames import Freq, freq_name, step_size
 from s4ts.forecasting.inference import SeriesState, groups, is_trained
-from s4ts.nn.forecast_net import ForecastNet
+from s4ts.nn.forecast_net import ForecastNet, horizon_steps_within
 
 __all__ = [
     "ALIAS_ERROR", "ALIAS_WARN", "RateWarning", "check_rate_argument", "check_rates", "horizon_steps",
@@ -33,20 +33,13 @@ class RateWarning(UserWarning):
 def check_rates(
     net: ForecastNet, uids: Sequence[Hashable], rates: Sequence[float], trained: Sequence[float], name: str
 ) -> None:
-    """Apply the aliasing policy (and the linear path's rate limit) to series at `rates`."""
+    """Apply the aliasing policy to series at `rates`."""
     for rate, members in groups(list(rates)).items():
         if is_trained(rate, trained):
             continue  # trained rates are what the model learned
         who = f"series {uids[members[0]]!r}" + (
             f" (and {len(members) - 1} more series)" if len(members) > 1 else ""
         )
-        if net.linear is not None:
-            raise ValueError(
-                f"{name}: {who} is sampled at rate {rate:g}, which the model was not trained at "
-                f"(trained: {[round(r, 6) for r in trained]}); its linear path maps context steps "
-                f"to horizon steps of the training rate only. Fit with linear=False for zero-shot "
-                f"rate changes, or give the series at a trained frequency"
-            )
         if rate <= 1:
             continue  # finer sampling never aliases
         fraction = net.backbone.aliased_fraction(rate)
@@ -121,12 +114,22 @@ def horizon_steps_of(
         else horizon_steps(uid, st.freq, st.rate, horizon, trained_horizon, trained, datetime_time)
         for uid, st in zip(uids, states)
     ]
-    if linear and any(n is not None and n > trained_horizon for n in steps):
-        raise ValueError(
-            f"horizon={horizon!r} asks for {max(n for n in steps if n)} steps, but the linear "
-            f"path forecasts horizon={trained_horizon}; ask for at most {trained_horizon} steps or "
-            f"fit with linear=False"
-        )
+    if not linear:
+        return steps
+    # The linear path forecasts the trained horizon's span: at most that many steps.
+    for k, (uid, st) in enumerate(zip(uids, states)):
+        if steps[k] is None:
+            continue
+        most = trained_horizon if is_trained(st.rate, trained) else horizon_steps_within(trained_horizon, st.rate)
+        if horizon is None:
+            steps[k] = min(steps[k], most)
+        elif steps[k] > most:
+            raise ValueError(
+                f"horizon={horizon!r} asks for {steps[k]} steps of series {uid!r}, but the linear "
+                f"path forecasts the trained horizon of {trained_horizon} steps at rate 1 ({most} "
+                f"of this series' steps at rate {st.rate:g}); ask for at most {most} or fit with "
+                f"linear=False"
+            )
     return steps
 
 

@@ -14,20 +14,24 @@ linear path's least-squares fit are taken after mapping back to the data's units
 context (tiny scale) cannot blow up. The backbone is
 causal, so a forecast can also be made by running the context through the convolution once
 (`start`) and then one recurrent step per horizon step (`step`), which gives the same outputs.
+The linear path maps `context_length` steps to `horizon` steps of the rate it was trained
+at; at another rate `start` reads it in continuous time (`linear_forecast`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from s4ts.nn.backbone import S4Backbone
+from s4ts.nn.resample import interpolation_matrix
 from s4ts.nn.ridge import RidgeFit
 from s4ts.ssm.kernel import Rate
 
-__all__ = ["NORMS", "ForecastNet", "ForecastState", "Timing", "normalise_context"]
+__all__ = ["NORMS", "ForecastNet", "ForecastState", "Timing", "horizon_steps_within", "normalise_context"]
 
 NORMS = ("none", "mean", "last")
 # Floor of the window scale: a flat context divides by this instead of by zero.
@@ -86,6 +90,11 @@ def normalise_context(
             shift = y.gather(1, last)  # (B, 1)
     z = (y - shift) / scale * weight  # (B, L)
     return z, shift, scale
+
+
+def horizon_steps_within(horizon: int, rate: float) -> int:
+    """Steps of a series at `rate` (its step / the trained step) within `horizon` trained steps."""
+    return math.floor(horizon / rate + 1e-9)
 
 
 @dataclass
@@ -206,28 +215,53 @@ class ForecastNet(nn.Module):
         return raw, shift, scale
 
     def start(
-        self, context: Tensor, timing: Timing | None = None, valid: Tensor | None = None
+        self, context: Tensor, timing: Timing | None = None, valid: Tensor | None = None,
+        linear_rate: float = 1.0,
     ) -> ForecastState:
         """Run a context (B, L, C) through the convolution; the state to step the horizon from.
 
-        Without a linear path any L will do: a series at another rate reads the same span of
-        time, `context_length / rate` of its steps."""
-        if self.linear is not None and context.shape[1] != self.context_length:
-            raise ValueError(
-                f"context has {context.shape[1]} steps; the linear path reads {self.context_length}"
-            )
+        Any L will do: a series at another rate reads the same span of time, `context_length /
+        rate` of its steps. `linear_rate`: the context's step in steps of the linear path's
+        training rate (1 at a trained rate, where the context must be `context_length` long)."""
         timing = timing or Timing()
         inputs, z, shift, scale = self._normalise(context, valid, context.shape[1])
         mask = None if valid is None or bool(valid.all()) else valid
         _, states = self.backbone(inputs, rate=timing.rate, dt=timing.dt, mask=mask, return_state=True)
-        linear = None if self.linear is None else self.linear(z)  # (B, H)
+        linear = None if self.linear is None else self.linear_forecast(z, linear_rate)  # (B, H')
         return ForecastState(states, shift, scale, linear)
+
+    def linear_forecast(self, z: Tensor, rate: float = 1.0) -> Tensor:
+        """The linear path's forecast (B, H') from a normalised context z (B, L') whose steps are
+        `rate` trained steps apart. At rate 1 it is the map itself (L' = context_length, H' =
+        horizon). At another rate the context is interpolated onto the trained grid, mapped,
+        and the forecast interpolated back to the series' steps within the trained horizon
+        (H' = floor(horizon / rate)): the map read as one over time, not over steps."""
+        if math.isclose(rate, 1.0, rel_tol=1e-9):
+            if z.shape[1] != self.context_length:
+                raise ValueError(f"context has {z.shape[1]} steps; the linear path reads {self.context_length}")
+            return self.linear(z)
+        n_steps = horizon_steps_within(self.horizon, rate)
+        if n_steps < 1:
+            raise ValueError(
+                f"at rate {rate:g} one step spans more than the linear path's horizon of {self.horizon}"
+            )
+        times = torch.float64
+        context_times = (torch.arange(z.shape[1], dtype=times) - (z.shape[1] - 1)) * rate  # (L',) to 0
+        trained_times = torch.arange(self.context_length, dtype=times) - (self.context_length - 1)  # (L,)
+        to_trained = interpolation_matrix(context_times, trained_times).to(z.dtype)  # (L, L')
+        on_trained = z @ to_trained.T  # (B, L)
+        # The forecast at trained steps 1..H, after the context's value at the origin (step 0),
+        # so a series step shorter than a trained one interpolates from the origin.
+        path = torch.cat([on_trained[:, -1:], self.linear(on_trained)], dim=1)  # (B, 1 + H)
+        future = torch.arange(1, n_steps + 1, dtype=times) * rate  # (H',)
+        back = interpolation_matrix(torch.arange(self.horizon + 1, dtype=times), future)  # (H', 1 + H)
+        return path @ back.to(z.dtype).T
 
     def step(self, x_t: Tensor, state: ForecastState, rate: Rate = 1.0) -> tuple[Tensor, ForecastState]:
         """One horizon step: inputs x_t (B, C) with hidden target -> raw (B, n_out), next state."""
-        if state.linear is not None and state.steps >= self.horizon:
+        if state.linear is not None and state.steps >= state.linear.shape[1]:
             raise ValueError(
-                f"the linear path forecasts {self.horizon} steps; step {state.steps + 1} is beyond it"
+                f"the linear path forecasts {state.linear.shape[1]} steps; step {state.steps + 1} is beyond it"
             )
         raw, states = self.backbone.step(x_t, state.states, rate=rate)  # (B, n_out)
         if state.linear is not None:

@@ -104,10 +104,7 @@ def test_points_removed_at_random_keep_the_error_of_the_full_grid(smooth_model, 
 def test_rate_two_on_decimated_data_matches_rate_one_on_full_data(smooth_model, smooth):
     history, _, _ = history_and_truth(smooth)
     full = smooth_model.predict(history)
-    # Every other hour, keeping the last one so both forecasts start at the same origin.
-    decimated = history.groupby("unique_id", group_keys=False)[history.columns].apply(
-        lambda g: g.iloc[(len(g) - 1) % 2 :: 2]
-    )
+    decimated = decimate(history)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RateWarning)  # rate 2 must stay within the model's range
         zero_shot = smooth_model.predict(decimated, horizon="24h")
@@ -121,6 +118,34 @@ def test_rate_two_on_decimated_data_matches_rate_one_on_full_data(smooth_model, 
     # Measured: 0.17 against 0.95 for the naive reading (signal RMS 0.79). Two samples per
     # half-day cycle lose detail, so not equality; but well under a third of the signal RMS
     # and of the naive gap.
+    assert gap < 0.3 and gap < 0.35 * naive_gap, (gap, naive_gap)
+
+
+def decimate(history: pd.DataFrame) -> pd.DataFrame:
+    """Every other hour of each series, keeping the last one (the same forecast origin)."""
+    return history.groupby("unique_id", group_keys=False)[history.columns].apply(
+        lambda g: g.iloc[(len(g) - 1) % 2 :: 2]
+    )
+
+
+def test_linear_path_forecasts_other_rates_within_its_trained_span(smooth):
+    settings = {**TINY, "horizon": AHEAD, "context_length": 72, "d_state": 16, "max_epochs": 8,
+                "batches_per_epoch": 10, "learning_rate": 1e-2, "val_size": 0, "linear": True}
+    model = S4Forecaster(**settings).fit(smooth)
+    history, _, _ = history_and_truth(smooth)
+    full = model.predict(history)
+    decimated = decimate(history)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RateWarning)
+        zero_shot = model.predict(decimated)  # default: the trained 24 hours, 12 steps of 2 h
+        naive = model.predict(decimated, horizon=12, rate=1.0)
+        with pytest.raises(ValueError, match="13 steps of series 's0'.*linear path.*at most 12"):
+            model.predict(decimated, horizon=13)
+    assert len(zero_shot) == 4 * 12
+    matched = zero_shot.merge(full, on=["unique_id", "ds"], suffixes=("_2", "_1"))
+    assert len(matched) == len(zero_shot)
+    gap = np.sqrt(np.mean((matched["y_pred_2"] - matched["y_pred_1"]) ** 2))
+    naive_gap = np.sqrt(np.mean((naive["y_pred"].to_numpy() - matched["y_pred_1"].to_numpy()) ** 2))
     assert gap < 0.3 and gap < 0.35 * naive_gap, (gap, naive_gap)
 
 

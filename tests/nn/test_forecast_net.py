@@ -136,3 +136,25 @@ def test_normalised_inputs_see_shapes_not_levels():
     torch.testing.assert_close(raw2, raw, atol=1e-4, rtol=1e-4)
     assert torch.all(inputs[:, LC:, 2] == 0)
     torch.testing.assert_close(inputs[:, :LC, 2].mean(dim=1), torch.zeros(2), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("rate", [0.5, 2.0])
+def test_linear_path_reads_other_rates_in_continuous_time(rate):
+    """A map that extends straight lines extends them at any step size, as a map over time."""
+    net = make_net(norm="none", linear=True)
+    with torch.no_grad():
+        # forecast(k) = z[-1] + k * (z[-1] - z[-2]) for trained steps k = 1..H
+        net.linear.weight.zero_()
+        steps = torch.arange(1, H + 1, dtype=torch.float32)
+        net.linear.weight[:, -1] = 1 + steps
+        net.linear.weight[:, -2] = -steps
+        net.linear.bias.zero_()
+        length = round(LC / rate)
+        times = (torch.arange(length) - (length - 1)) * rate  # trained steps, origin at 0
+        z = 3.0 + 0.7 * times[None]  # (1, L'): a line in time
+        forecast = net.linear_forecast(z, rate)
+    n_steps = int(H / rate)
+    expected = 3.0 + 0.7 * rate * torch.arange(1, n_steps + 1)[None]
+    torch.testing.assert_close(forecast, expected, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="linear path reads"):
+        net.linear_forecast(z[:, 1:], 1.0)
