@@ -36,6 +36,14 @@ def _freq(text: str) -> str | int:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
+def _linear(text: str) -> bool | str:
+    """'auto', 'true' or 'false' (any case) -> S4Forecaster's `linear`."""
+    choices = {"auto": "auto", "true": True, "false": False}
+    if text.lower() not in choices:
+        raise argparse.ArgumentTypeError(f"expected auto, true or false, got {text!r}")
+    return choices[text.lower()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `s4ts` with its subcommands."""
     parser = argparse.ArgumentParser(
@@ -69,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--distribution", choices=["quantile", "student_t", "point"], default="quantile")
     fc.add_argument("--futr-exog", type=_name_list, default=[], help="future-known covariate columns, comma-separated")
     fc.add_argument("--hist-exog", type=_name_list, default=[], help="past-only covariate columns, comma-separated")
+    fc.add_argument("--linear", type=_linear, default="auto",
+                    help="linear context->horizon path: auto (default: on unless irregular), true, false")
     fc.add_argument("--cross-series", action="store_true",
                     help="every series also reads all series' values (joint multivariate inputs)")
     fc.add_argument("--future", type=Path, default=None, help="CSV with the --futr-exog columns for the horizon")
@@ -128,6 +138,7 @@ def _forecast(args: argparse.Namespace) -> int:
         target_col=args.target,
         futr_exog=args.futr_exog,
         hist_exog=args.hist_exog,
+        linear=args.linear,
         cross_series=args.cross_series,
         calendar_features=args.calendar_features,
         distribution=args.distribution,

@@ -94,5 +94,5 @@ def test_forecast_training_defaults_are_the_estimators():
     args = cli.build_parser().parse_args(["forecast", "data.csv", "--horizon", "4", "--out", "f.csv"])
     defaults = S4Forecaster().get_params()
     for name in ("max_epochs", "batch_size", "batches_per_epoch", "learning_rate", "distribution",
-                 "cross_series", "calendar_features"):
+                 "cross_series", "calendar_features", "linear"):
         assert getattr(args, name) == defaults[name], name

@@ -83,7 +83,7 @@ class S4Forecaster(BaseEstimator):
 
     Irregular timestamps (`time_grid="irregular"`, or "auto" when a series' gaps are not whole
     multiples of its smallest gap): step k gets Δ_k = the gap before it / training step, run
-    by the diagonal SSM's per-step scan (mode="diag", linear=False). Forecast times are the
+    by the diagonal SSM's per-step scan (mode="diag", no linear path). Forecast times are the
     series' rows in `X_future`.
 
     Forecast frames have the input's id and time columns, `{target_col}_pred` (the median)
@@ -103,7 +103,8 @@ class S4Forecaster(BaseEstimator):
     calendar_features: add time of day, day of week and day of year (datetime time only);
         warns when no series spans two years, as each day of the year is then seen once.
     norm: per-window normalisation of the context: "mean", "last" or "none".
-    linear: add a linear context -> horizon path, started at its least-squares fit.
+    linear: add a linear context -> horizon path, started at its least-squares fit; "auto"
+        (default) adds it unless a training series has irregular timestamps.
     scaler: per-series target scaling over the training history: "standard", "robust" or None.
     distribution: "quantile" (pinball loss on `quantiles`), "student_t" (likelihood) or
         "point" (the mean alone, by squared error: for MSE-scored tasks; no quantile columns).
@@ -132,6 +133,7 @@ class S4Forecaster(BaseEstimator):
     time_kind_: "datetime" or "integer".
     rates_: the rates (series step / training step) seen in training.
     context_length_: steps of history each forecast reads.
+    linear_: whether the network has the linear path (`linear`, with "auto" decided).
     n_epochs_: epochs trained.
     best_val_loss_: lowest validation loss (inf when trained without validation), the
         weights before training included.
@@ -154,7 +156,7 @@ class S4Forecaster(BaseEstimator):
         cross_series: bool = False,
         calendar_features: bool = False,
         norm: str = "mean",
-        linear: bool = False,
+        linear: bool | str = "auto",
         scaler: str | None = "standard",
         distribution: str = "quantile",
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
@@ -255,12 +257,15 @@ class S4Forecaster(BaseEstimator):
             long, freq=freq, time_grid=self.time_grid, covariates=self._covariates, **self._columns
         )
         irregular = [s.uid for s in series if s.freq is None]
-        if irregular and (self.mode != "diag" or self.linear):
+        # linear="auto" turns the path off for irregular training data; a fitted path stays.
+        linear = self.linear_ if kind is not None else (self.linear != "auto" and bool(self.linear))
+        if irregular and (self.mode != "diag" or linear):
             raise ValueError(
                 f"{name}: series {irregular[0]!r} has irregular timestamps (time_grid="
-                f"{self.time_grid!r}), which need mode='diag' and linear=False: only the diagonal "
-                f"SSM runs a per-step Δ, and the linear path maps steps of one rate. Change those, "
-                f"or resample the series and pass time_grid='regular'"
+                f"{self.time_grid!r}), which need mode='diag' and no linear path: only the "
+                f"diagonal SSM runs a per-step Δ, and the linear path maps steps of one rate. "
+                f"Fit with those (linear='auto' or False), or resample the series and pass "
+                f"time_grid='regular'"
             )
         if self.cross_series:
             ids = [s.uid for s in series] if kind is None else list(self.series_)
@@ -302,14 +307,15 @@ class S4Forecaster(BaseEstimator):
         # One rate per regular series (convolution path), per-step gaps for irregular ones.
         steps = [rate if rate is not None else series_dt(s, None, train_step) for s, rate in zip(series, rates)]
         head = make_head(self.distribution, self.quantiles)
+        linear = all(s.freq is not None for s in series) if self.linear == "auto" else bool(self.linear)
         seed = _training.seed_from(self.random_state)
         with _training.seeded(seed):
-            net = self._make_net(featurizer, head, context_length)
+            net = self._make_net(featurizer, head, context_length, linear)
             datasets = [
                 WindowDataset(inputs, targets, steps, index, context_length, horizon, featurizer.hidden_channels)
                 for index in window_index([len(y) for y in targets], horizon, val_size)
             ]
-            if self.linear:
+            if linear:
                 fit_linear_start(net, datasets[0], seed)
             result = train_network(self, net, head, *datasets, seed)
 
@@ -319,6 +325,7 @@ class S4Forecaster(BaseEstimator):
         self.train_step_ = train_step
         self.time_kind_ = kind
         self.context_length_ = context_length
+        self.linear_ = linear
         self.featurizer_ = featurizer
         self.head_ = head
         self.net_ = net
@@ -334,11 +341,11 @@ class S4Forecaster(BaseEstimator):
         n_cross = featurizer.n_hist - len(self.hist_exog) if self.cross_series else 0
         return featurizer.hidden_channels[len(featurizer.hidden_channels) - n_cross :]
 
-    def _make_net(self, featurizer: Featurizer, head: Head, context_length: int) -> ForecastNet:
+    def _make_net(self, featurizer: Featurizer, head: Head, context_length: int, linear: bool) -> ForecastNet:
         # The linear path adds to a Student-t's location only, to every output of the other heads.
         location = [0] if isinstance(head, StudentTHead) else None
         return ForecastNet(
-            featurizer.n_channels, head.n_outputs, context_length, self.horizon, norm=self.norm, linear=self.linear,
+            featurizer.n_channels, head.n_outputs, context_length, self.horizon, norm=self.norm, linear=linear,
             location_outputs=location, normalised_inputs=self._cross_channels(featurizer),
             d_model=self.d_model, n_layers=self.n_layers,
             d_state=self.d_state, mode=self.mode, init=self.init, dropout=self.dropout,
@@ -380,7 +387,7 @@ class S4Forecaster(BaseEstimator):
     def _futures(self, uids, states, X_future, horizon):
         """Forecast steps of each series: `horizon` steps at its frequency, or its X_future rows."""
         steps = horizon_steps_of(
-            uids, states, horizon, self.horizon, self.rates_, self.time_kind_ == "datetime", self.linear
+            uids, states, horizon, self.horizon, self.rates_, self.time_kind_ == "datetime", self.linear_
         )
         return futures_from(X_future, uids, states, steps, self.futr_exog, self._columns)
 

@@ -42,7 +42,9 @@ def check_params(est: S4Forecaster) -> None:
     for name, allowed in choices:
         if getattr(est, name) not in allowed:
             raise ValueError(f"{name}={getattr(est, name)!r} must be one of {allowed}")
-    for name in ("linear", "calendar_features", "cross_series"):
+    if est.linear != "auto" and not isinstance(est.linear, (bool, np.bool_)):
+        raise TypeError(f"linear={est.linear!r} must be True, False or 'auto'")
+    for name in ("calendar_features", "cross_series"):
         if not isinstance(getattr(est, name), (bool, np.bool_)):
             raise TypeError(f"{name}={getattr(est, name)!r} must be True or False")
     QuantileHead(est.quantiles)  # validates the levels

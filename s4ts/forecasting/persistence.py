@@ -61,6 +61,7 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
         "train_step": est.train_step_,
         "rates": est.rates_,
         "context_length": est.context_length_,
+        "linear": est.linear_,
         "n_epochs": est.n_epochs_,
         "best_epoch": est.best_epoch_,
         "best_val_loss": est.best_val_loss_ if math.isfinite(est.best_val_loss_) else None,
@@ -90,6 +91,8 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
     est.train_step_ = config["train_step"]
     est.rates_ = config["rates"]
     est.context_length_ = config["context_length"]
+    # Files of earlier versions, whose `linear` was always True or False, lack the key.
+    est.linear_ = config.get("linear", bool(est.linear))
     est.n_epochs_ = config["n_epochs"]
     est.best_epoch_ = config.get("best_epoch")  # absent in files written by earlier versions
     best = config["best_val_loss"]
@@ -100,7 +103,7 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
         feat["n_futr"], feat["n_hist"], feat["calendar"],
         np.array(feat["cov_loc"], dtype=float), np.array(feat["cov_scale"], dtype=float),
     )
-    est.net_ = est._make_net(est.featurizer_, est.head_, est.context_length_)
+    est.net_ = est._make_net(est.featurizer_, est.head_, est.context_length_, est.linear_)
     est.net_.load_state_dict(tensors["net"])
     est.net_.eval()
     integer = est.time_kind_ == "integer"

@@ -39,9 +39,10 @@ def smooth():
 
 @pytest.fixture(scope="module")
 def smooth_model(smooth):
-    """Fitted on the regular hourly grid; a few seconds on two cores."""
+    """Fitted on the regular hourly grid; a few seconds on two cores. The SSM alone (no linear
+    path), so that irregular histories can be forecast and Δ is all that changes with rate."""
     settings = {**TINY, "horizon": AHEAD, "context_length": 72, "d_state": 16, "max_epochs": 8,
-                "batches_per_epoch": 10, "learning_rate": 1e-2, "val_size": 0}
+                "batches_per_epoch": 10, "learning_rate": 1e-2, "val_size": 0, "linear": False}
     return S4Forecaster(**settings).fit(smooth)
 
 
@@ -57,9 +58,12 @@ def mse(forecast: pd.DataFrame, truth: np.ndarray) -> float:
     return float(np.mean((pred - truth) ** 2))
 
 
-def test_irregular_grid_on_regular_data_equals_regular_prediction(fitted, frame):
+def test_irregular_grid_on_regular_data_equals_regular_prediction(frame):
     # Irregular series always run the per-step scan; with every gap one training step the
-    # scan must reproduce the convolution + recurrence path of the regular grid.
+    # scan must reproduce the convolution + recurrence path of the regular grid. (A linear
+    # path maps steps of one rate, so it is off here.)
+    fitted = S4Forecaster(futr_exog=["promo"], hist_exog=["temp"], calendar_features=True,
+                          linear=False, **TINY).fit(frame)
     futr = ["promo"]
     history = frame.groupby("unique_id").head(180)
     future = frame.groupby("unique_id").nth(slice(180, 180 + TINY["horizon"]))[["unique_id", "ds", *futr]]
@@ -204,6 +208,7 @@ def test_irregular_fit_predict_update_save_load(tmp_path):
     tail = frame.groupby("unique_id").tail(20)
     model = S4Forecaster(**{**TINY, "val_size": 0}).fit(head)  # time_grid="auto" finds it irregular
     assert model.series_["j0"].freq is None
+    assert model.linear_ is False and model.net_.linear is None  # linear="auto": no path
     # The training step is the median gap: about an hour.
     assert 50 * 60 < model.train_step_ < 70 * 60
     future = pd.DataFrame({"unique_id": ["j0", "j0", "j1"], "ds": pd.to_datetime(
@@ -221,6 +226,7 @@ def test_irregular_fit_predict_update_save_load(tmp_path):
     np.testing.assert_allclose(model.predict(X_future=future)["y_pred"], expected["y_pred"], rtol=1e-4, atol=1e-4)
     model.save(tmp_path / "m")
     loaded = S4Forecaster.load(tmp_path / "m")
+    assert loaded.linear_ is False
     pd.testing.assert_frame_equal(loaded.predict(X_future=future), model.predict(X_future=future))
     assert loaded.series_["j1"].history.times.equals(model.series_["j1"].history.times)
     backtest = S4Forecaster(**{**TINY, "val_size": 0}).cross_validation(frame, n_windows=2)
@@ -234,5 +240,10 @@ def test_irregular_timestamps_need_the_diagonal_ssm():
     dplr = S4Forecaster(**{**TINY, "mode": "dplr"}).fit(regular)
     with pytest.raises(ValueError, match="series 'j0' has irregular timestamps .*need mode='diag'"):
         dplr.predict(jittered_frame())
+    # linear="auto" fitted a path on regular data; that path cannot read irregular histories.
+    diag = S4Forecaster(**TINY).fit(regular)
+    assert diag.linear_ is True and diag.net_.linear is not None
+    with pytest.raises(ValueError, match="series 'j0' has irregular timestamps .*no linear path"):
+        diag.predict(jittered_frame())
     with pytest.raises(ValueError, match="time_grid='sometimes' must be one of"):
         S4Forecaster(**{**TINY, "time_grid": "sometimes"}).fit(regular)

@@ -28,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="benchmark dataset(s)")
     parser.add_argument("--features", nargs="+", default=["S"], choices=FEATURES,
                         help="S: forecast the target OT alone; M: all columns, each a series of "
-                             "one channel-independent model")
+                             "one global model (channel-independent, or joint with "
+                             "--cross-series true)")
     parser.add_argument("--horizons", nargs="+", type=int,
                         help="forecast horizons (default: those of the published tables)")
     parser.add_argument("--seq-len", nargs="+", type=int,
