@@ -21,14 +21,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from s4ts import _training
-from s4ts.data.cross_series import with_cross_series
 from s4ts.data.frames import (
     SeriesData,
     parse_freq,
-    split_series,
     time_gaps,
     time_kind,
-    to_long,
 )
 from s4ts.data.timing import series_dt, series_rate, training_step
 from s4ts.data.windows import (
@@ -38,12 +35,12 @@ from s4ts.data.windows import (
     warn_short_calendar,
     window_index,
 )
-from s4ts.forecasting import evaluation, persistence, plotting, streaming
+from s4ts.forecasting import evaluation, persistence, plotting, reading, streaming
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
 from s4ts.forecasting.rates import check_rate_argument, check_rates, horizon_steps_of
-from s4ts.forecasting.training import fit_linear_start, train_network
+from s4ts.forecasting.training import fit_linear_path, train_network
 from s4ts.nn.distributions import Head, StudentTHead, make_head
 from s4ts.nn.forecast_net import ForecastNet
 
@@ -103,8 +100,8 @@ class S4Forecaster(BaseEstimator):
     calendar_features: add time of day, day of week and day of year (datetime time only);
         warns when no series spans two years, as each day of the year is then seen once.
     norm: per-window normalisation of the context: "mean", "last" or "none".
-    linear: add a linear context -> horizon path, started at its least-squares fit; "auto"
-        (default) adds it unless a training series has irregular timestamps.
+    linear: add a linear context -> horizon path, fixed at its least-squares fit (S4 learns
+        the rest); "auto" (default) adds it unless a training series has irregular timestamps.
     scaler: per-series target scaling over the training history: "standard", "robust" or None.
     distribution: "quantile" (pinball loss on `quantiles`), "student_t" (likelihood) or
         "point" (the mean alone, by squared error: for MSE-scored tasks; no quantile columns).
@@ -237,40 +234,8 @@ class S4Forecaster(BaseEstimator):
     def _series(
         self, data: pd.DataFrame | pd.Series, name: str, kind: str | None = None
     ) -> list[SeriesData]:
-        """Validated series of a user frame; `kind` is the time kind the model expects, given
-        exactly when the frame is read for a fitted model (whose series the cross-series inputs
-        then are)."""
-        long = to_long(data, covariates=self._covariates, name=name, **self._columns)
-        found = time_kind(long[self.time_col])
-        if kind is not None and found != kind:
-            raise ValueError(
-                f"{name}: time column {self.time_col!r} holds {found} time but the model was "
-                f"fitted on {kind} time; give timestamps of the same kind"
-            )
-        if self.calendar_features and found != "datetime":
-            raise ValueError(
-                f"{name}: calendar_features=True needs datetime timestamps, but {self.time_col!r} "
-                f"holds integers; set calendar_features=False"
-            )
-        freq = parse_freq(self.freq, found) if self.freq is not None else None
-        series = split_series(
-            long, freq=freq, time_grid=self.time_grid, covariates=self._covariates, **self._columns
-        )
-        irregular = [s.uid for s in series if s.freq is None]
-        # linear="auto" turns the path off for irregular training data; a fitted path stays.
-        linear = self.linear_ if kind is not None else (self.linear != "auto" and bool(self.linear))
-        if irregular and (self.mode != "diag" or linear):
-            raise ValueError(
-                f"{name}: series {irregular[0]!r} has irregular timestamps (time_grid="
-                f"{self.time_grid!r}), which need mode='diag' and no linear path: only the "
-                f"diagonal SSM runs a per-step Δ, and the linear path maps steps of one rate. "
-                f"Fit with those (linear='auto' or False), or resample the series and pass "
-                f"time_grid='regular'"
-            )
-        if self.cross_series:
-            ids = [s.uid for s in series] if kind is None else list(self.series_)
-            series = with_cross_series(series, ids, name)
-        return series
+        """Validated series of a user frame (see `reading.read_series`)."""
+        return reading.read_series(self, data, name, kind)
 
     # ------------------------------------------------------------------ fit
 
@@ -316,7 +281,7 @@ class S4Forecaster(BaseEstimator):
                 for index in window_index([len(y) for y in targets], horizon, val_size)
             ]
             if linear:
-                fit_linear_start(net, datasets[0], seed)
+                fit_linear_path(net, datasets[0], seed)
             result = train_network(self, net, head, *datasets, seed)
 
         self.n_epochs_ = result.n_epochs

@@ -282,3 +282,11 @@ def test_linear_path_starts_at_least_squares_and_keeps_it_when_training_cannot_h
     np.testing.assert_allclose(forecast, y[-12:], atol=0.05)
     # Without validation there is no choice to make: the trained weights are the model.
     assert S4Forecaster(**params, val_size=0).fit(df.iloc[:-12]).best_epoch_ is None
+
+
+def test_linear_path_stays_at_its_least_squares_fit_while_s4_trains(frame):
+    # The map is fixed after its fit: two runs that train S4 differently share it exactly.
+    slow = S4Forecaster(**{**TINY, "linear": True, "learning_rate": 1e-4}).fit(frame)
+    fast = S4Forecaster(**{**TINY, "linear": True, "learning_rate": 1e-2}).fit(frame)
+    torch.testing.assert_close(slow.net_.linear.weight, fast.net_.linear.weight, rtol=0, atol=0)
+    assert not torch.equal(slow.net_.backbone.encoder.weight, fast.net_.backbone.encoder.weight)
