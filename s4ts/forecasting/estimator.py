@@ -102,6 +102,8 @@ class S4Forecaster(BaseEstimator):
     norm: per-window normalisation of the context: "mean", "last" or "none".
     linear: add a linear context -> horizon path, fixed at its least-squares fit (S4 learns
         the rest); "auto" (default) adds it unless a training series has irregular timestamps.
+    train_linear: also train the linear path with the network after its least-squares start
+        (better on some long horizons, e.g. the Informer ETTh1 720-step cell).
     scaler: per-series target scaling over the training history: "standard", "robust" or None.
     distribution: "quantile" (pinball loss on `quantiles`), "student_t" (likelihood) or
         "point" (the mean alone, by squared error: for MSE-scored tasks; no quantile columns).
@@ -154,6 +156,7 @@ class S4Forecaster(BaseEstimator):
         calendar_features: bool = False,
         norm: str = "mean",
         linear: bool | str = "auto",
+        train_linear: bool = False,
         scaler: str | None = "standard",
         distribution: str = "quantile",
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
@@ -192,6 +195,7 @@ class S4Forecaster(BaseEstimator):
         self.calendar_features = calendar_features
         self.norm = norm
         self.linear = linear
+        self.train_linear = train_linear
         self.scaler = scaler
         self.distribution = distribution
         self.quantiles = quantiles
@@ -281,7 +285,7 @@ class S4Forecaster(BaseEstimator):
                 for index in window_index([len(y) for y in targets], horizon, val_size)
             ]
             if linear:
-                fit_linear_path(net, datasets[0], seed)
+                fit_linear_path(net, datasets[0], seed, self.train_linear)
             result = train_network(self, net, head, *datasets, seed)
 
         self.n_epochs_ = result.n_epochs

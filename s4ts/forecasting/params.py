@@ -44,7 +44,7 @@ def check_params(est: S4Forecaster) -> None:
             raise ValueError(f"{name}={getattr(est, name)!r} must be one of {allowed}")
     if est.linear != "auto" and not isinstance(est.linear, (bool, np.bool_)):
         raise TypeError(f"linear={est.linear!r} must be True, False or 'auto'")
-    for name in ("calendar_features", "cross_series"):
+    for name in ("train_linear", "calendar_features", "cross_series"):
         if not isinstance(getattr(est, name), (bool, np.bool_)):
             raise TypeError(f"{name}={getattr(est, name)!r} must be True or False")
     QuantileHead(est.quantiles)  # validates the levels

@@ -290,3 +290,6 @@ def test_linear_path_stays_at_its_least_squares_fit_while_s4_trains(frame):
     fast = S4Forecaster(**{**TINY, "linear": True, "learning_rate": 1e-2}).fit(frame)
     torch.testing.assert_close(slow.net_.linear.weight, fast.net_.linear.weight, rtol=0, atol=0)
     assert not torch.equal(slow.net_.backbone.encoder.weight, fast.net_.backbone.encoder.weight)
+    # train_linear=True trains it on from the same start.
+    trained = S4Forecaster(**{**TINY, "linear": True, "train_linear": True, "learning_rate": 1e-2}).fit(frame)
+    assert not torch.equal(trained.net_.linear.weight, fast.net_.linear.weight)

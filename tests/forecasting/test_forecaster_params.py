@@ -28,6 +28,7 @@ BAD = [
     ("d_model", 0, "d_model=0"),
     ("norm", "median", "norm='median'"),
     ("linear", "yes", "linear='yes'"),
+    ("train_linear", 1, "train_linear=1"),
     ("mode", "full", "mode='full'"),
     ("val_size", 3, "val_size=3"),
     ("random_state", "seed", "random_state='seed'"),

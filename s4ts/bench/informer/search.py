@@ -33,7 +33,8 @@ def count_or_all(text: str) -> int | None:
 # S4Forecaster constructor arguments the bench passes through (unset: the estimator's default).
 FORECASTER_OPTIONS: dict[str, Callable[[str], object]] = {
     "d_model": int, "n_layers": int, "d_state": int, "mode": one_of(("diag", "dplr")),
-    "dropout": float, "norm": one_of(NORMS), "linear": boolean, "cross_series": boolean,
+    "dropout": float, "norm": one_of(NORMS), "linear": boolean, "train_linear": boolean,
+    "cross_series": boolean,
     "calendar_features": boolean,
     "distribution": one_of(DISTRIBUTIONS), "ssm_lr": float, "learning_rate": float,
     "weight_decay": float, "batch_size": int, "max_epochs": int, "max_time": float,
