@@ -83,6 +83,7 @@ def model(step_hours: float, args: argparse.Namespace, seed: int) -> S4Forecaste
         n_layers=3,
         d_state=32,
         dropout=0.0,
+        linear={"auto": "auto", "true": True, "false": False}[args.linear],
         **_dt_range(step_hours, args.dt_per_hour),
         learning_rate=3e-3,
         batch_size=32,
@@ -134,6 +135,9 @@ def main() -> None:
         "the library's 0.001-0.1 per step, so each frequency starts from other time constants)",
     )
     parser.add_argument("--seeds", type=int, default=3, help="independently trained models averaged")
+    parser.add_argument("--linear", choices=["auto", "true", "false"], default="auto",
+                        help="S4Forecaster's linear path (default auto, the estimator's; results "
+                             "before session 8 ran without it: false)")
     parser.add_argument("--threads", type=int, default=2,
                         help="torch CPU threads (1 when another job shares the cores: "
                         "oversubscribed threads slow every job several times over)")
