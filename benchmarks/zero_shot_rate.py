@@ -135,9 +135,10 @@ def main() -> None:
         "the library's 0.001-0.1 per step, so each frequency starts from other time constants)",
     )
     parser.add_argument("--seeds", type=int, default=3, help="independently trained models averaged")
-    parser.add_argument("--linear", choices=["auto", "true", "false"], default="auto",
-                        help="S4Forecaster's linear path (default auto, the estimator's; results "
-                             "before session 8 ran without it: false)")
+    parser.add_argument("--linear", choices=["auto", "true", "false"], default="false",
+                        help="S4Forecaster's linear path (default false: the naive baseline reads "
+                             "the finer series at rate 1 for twice the trained steps, beyond what "
+                             "a linear path forecasts; 'true' fails there)")
     parser.add_argument("--threads", type=int, default=2,
                         help="torch CPU threads (1 when another job shares the cores: "
                         "oversubscribed threads slow every job several times over)")
@@ -211,7 +212,7 @@ def main() -> None:
                 scores[name][key].append(value)
             print(
                 f"  {name} ({h:g} h steps, rate {h / n:g}, aliased fraction "
-                f"{native.backbone_.aliased_fraction(h / n):.3f}, {len(caught)} rate warnings): "
+                f"{native.net_.backbone.aliased_fraction(h / n):.3f}, {len(caught)} rate warnings): "
                 f"MSE zero-shot {zero_shot:.4f}, naive {naive:.4f}, retrained {retrained:.4f}"
             )
     print(f"\nmeans over {args.seeds} seeds; native model on native data: MSE {np.mean(native_scores):.4f}")

@@ -23,3 +23,13 @@ def test_bad_options_exit_with_a_usage_error(options, message):
                             text=True, timeout=120)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_a_tiny_run_reaches_its_json_line():
+    # Keeps the script in step with the estimator's attributes (it once read a removed one).
+    pytest.importorskip("tsdata")
+    options = ["--epochs", "1", "--batches", "1", "--seeds", "1", "--test-days", "3", "--threads", "1"]
+    result = subprocess.run([sys.executable, str(SCRIPT), *options], check=False, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"zero_shot_over_retrained"' in result.stdout.splitlines()[-1]
