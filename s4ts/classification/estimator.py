@@ -397,8 +397,11 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         return torch.softmax(logits, dim=-1).numpy()
 
     def decision_function(self, X: Any, sample_rate: float | None = None) -> np.ndarray:
-        """Unnormalised class scores (logits), shape (n, n_classes)."""
-        return self._logits(X, sample_rate)[0]
+        """Unnormalised class scores: logits (n, n_classes), or for two classes (n,) the score
+        of `classes_[1]` (its logit minus the other's; positive predicts it), as scikit-learn's
+        binary scorers such as roc_auc expect."""
+        logits = self._logits(X, sample_rate)[0]
+        return logits[:, 1] - logits[:, 0] if len(self.classes_) == 2 else logits
 
     def predict(self, X: Any, sample_rate: float | None = None) -> np.ndarray:
         """Predicted labels (n,), in the order of the series of X."""

@@ -48,6 +48,16 @@ def test_learns_and_reports_classes(fitted):
     assert clf.score(X, y) >= 0.9
 
 
+def test_binary_decision_function_is_one_score_per_series(fitted):
+    from sklearn.metrics import get_scorer
+
+    clf, X, y = fitted
+    scores = clf.decision_function(X)
+    assert scores.shape == (len(X),)
+    np.testing.assert_array_equal(clf.classes_[(scores > 0).astype(int)], clf.predict(X))
+    assert get_scorer("roc_auc")(clf, X, y) > 0.9
+
+
 def test_padding_never_changes_a_prediction():
     X, y = waves(n=12)
     clf = S4Classifier(**TINY, max_epochs=1, val_size=0.0, random_state=0, pool=(3,),
@@ -100,7 +110,8 @@ def test_sample_rate_rescales_delta(fitted):
         logits = clf.network_(torch.tensor(values, dtype=torch.float32),
                               torch.ones(4, X.shape[2], dtype=torch.bool), rate=2.0)
     # 50 Hz data after training at 100 Hz: each step is twice as long, rate 2.
-    np.testing.assert_allclose(clf.decision_function(X[:4], sample_rate=50.0), logits.numpy(), atol=1e-5)
+    margin = (logits[:, 1] - logits[:, 0]).numpy()  # two classes: the score of classes_[1]
+    np.testing.assert_allclose(clf.decision_function(X[:4], sample_rate=50.0), margin, atol=1e-5)
     assert not np.allclose(clf.decision_function(X[:4], sample_rate=50.0), clf.decision_function(X[:4]))
 
 
