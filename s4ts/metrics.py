@@ -5,6 +5,7 @@ Every metric ignores positions where the truth is NaN (missing observations).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -71,8 +72,21 @@ def _naive_scale(y_train, season: int) -> float:
 
 
 def mase(y_true, y_pred, y_train, season: int = 1) -> float:
-    """Mean absolute scaled error: MAE over the in-sample MAE of the seasonal-naive forecast."""
-    return mae(y_true, y_pred) / _naive_scale(y_train, season)
+    """Mean absolute scaled error: MAE over the in-sample MAE of the seasonal-naive forecast.
+
+    NaN, with a warning, when that scale is 0 (a flat history, e.g. intermittent demand with
+    no sales) or undefined: the error has no unit to be measured in."""
+    scale = _naive_scale(y_train, season)
+    if not scale > 0:
+        warnings.warn(_FLAT_MESSAGE.format(what="the training history", season=season), stacklevel=2)
+        return float("nan")
+    return mae(y_true, y_pred) / scale
+
+
+_FLAT_MESSAGE = (
+    "MASE is undefined for {what}: its seasonal-naive error (season {season}) is 0 or NaN, as "
+    "for a flat history; MASE is NaN there"
+)
 
 
 def quantile_loss(y_true, q_pred, quantiles: Sequence[float]) -> float:
@@ -139,11 +153,18 @@ def evaluate(
     y, pred = forecasts[target_col].to_numpy(float), forecasts[pred_col].to_numpy(float)
     scores = {"mae": mae(y, pred), "mse": mse(y, pred), "smape": smape(y, pred)}
     history = train.groupby(id_col, sort=False)[target_col]
-    scaled = [
-        mae(group[target_col], group[pred_col]) / _naive_scale(history.get_group(uid), season)
-        for uid, group in forecasts.groupby(id_col, sort=False)
-    ]
-    scores["mase"] = float(np.mean(scaled))
+    scaled, flat = [], []
+    for uid, group in forecasts.groupby(id_col, sort=False):
+        scale = _naive_scale(history.get_group(uid), season)
+        if not scale > 0:
+            flat.append(uid)
+            continue
+        scaled.append(mae(group[target_col], group[pred_col]) / scale)
+    if flat:
+        what = f"series {flat[:5]!r} ({len(flat)} of {len(flat) + len(scaled)})"
+        warnings.warn(_FLAT_MESSAGE.format(what=what, season=season) + ", and the mean is over "
+                      "the other series", stacklevel=2)
+    scores["mase"] = float(np.mean(scaled)) if scaled else float("nan")
     if quantile_cols:
         levels = sorted(quantile_cols)
         q_pred = forecasts[[quantile_cols[q] for q in levels]].to_numpy(float)

@@ -48,3 +48,14 @@ def test_evaluate_frame():
     assert scores["mae"] == pytest.approx(0.5) and scores["mase"] == pytest.approx(0.5)
     assert scores["coverage"] == 1.0
     assert set(scores) == {"mae", "mse", "smape", "mase", "quantile_loss", "crps", "coverage"}
+
+
+def test_mase_of_a_flat_history_is_nan_with_a_warning():
+    with pytest.warns(UserWarning, match="MASE is undefined for the training history"):
+        assert np.isnan(metrics.mase([1.0, 2.0], [1.0, 1.0], np.zeros(10), season=2))
+    forecasts = pd.DataFrame({"id": ["flat"] * 2 + ["busy"] * 2, "y": [0.0, 1.0, 3.0, 5.0],
+                              "y_pred": [0.0, 0.0, 4.0, 4.0]})
+    train = pd.DataFrame({"id": ["flat"] * 4 + ["busy"] * 4, "y": [0.0] * 4 + [1.0, 3.0, 1.0, 3.0]})
+    with pytest.warns(UserWarning, match=r"series \['flat'\] \(1 of 2\).*mean is over the other"):
+        scores = metrics.evaluate(forecasts, train, id_col="id", target_col="y", pred_col="y_pred")
+    assert scores["mase"] == pytest.approx(1.0 / 2.0)  # busy: MAE 1 over its naive error 2

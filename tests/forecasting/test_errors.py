@@ -129,3 +129,13 @@ def test_calendar_features_quiet_with_two_years_of_history(recwarn):
     two_years["ds"] = pd.date_range("2020-01-01", periods=800, freq="D")
     S4Forecaster(calendar_features=True, **TINY).fit(two_years)
     assert not [w for w in recwarn if "day-of-year" in str(w.message)]
+
+
+def test_score_with_a_flat_series_warns_and_scores_the_others():
+    # Intermittent demand: one series never sold, so its MASE scale is 0 (was ZeroDivisionError).
+    frame = make_frame()[["unique_id", "ds", "y"]]
+    frame.loc[frame["unique_id"] == "s0", "y"] = 0.0
+    model = S4Forecaster(**{**TINY, "max_epochs": 1}).fit(frame)
+    with pytest.warns(UserWarning, match=r"MASE is undefined for series \['s0'\] \(1 of 2\)"):
+        score = model.score(frame, season=24)
+    assert np.isfinite(score)
