@@ -257,7 +257,10 @@ def _fits_grid(times: pd.Index) -> bool:
 def _grid(start, end, freq: Freq) -> pd.Index:
     """All time steps from start to end at `freq`."""
     if isinstance(freq, int):
-        return pd.Index(np.arange(start, end + 1, freq), dtype="int64")
+        # Count in Python integers: numpy sizes an int64 arange in floating point, which drops
+        # the last step of large values (epoch nanoseconds).
+        count = (int(end) - int(start)) // freq + 1
+        return pd.Index(int(start) + freq * np.arange(count, dtype=np.int64), dtype="int64")
     return pd.date_range(start=start, end=end, freq=freq)
 
 

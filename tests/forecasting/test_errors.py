@@ -139,3 +139,16 @@ def test_score_with_a_flat_series_warns_and_scores_the_others():
     with pytest.warns(UserWarning, match=r"MASE is undefined for series \['s0'\] \(1 of 2\)"):
         score = model.score(frame, season=24)
     assert np.isfinite(score)
+
+
+def test_integer_timestamps_with_large_values_keep_their_grid():
+    # Epoch nanoseconds of 3,000 hours: numpy's float-sized arange used to drop the last step.
+    hours = pd.date_range("2020-01-01", periods=3000, freq="h").asi8
+    frame = pd.DataFrame({"unique_id": "a", "ds": hours, "y": np.sin(np.arange(3000) / 5.0)})
+    model = S4Forecaster(**{**TINY, "max_epochs": 1}).fit(frame)
+    step = 3600 * 10**9
+    assert model.series_["a"].freq == step
+    forecast = model.predict()
+    assert forecast["ds"].iloc[0] == hours[-1] + step
+    model.update(pd.DataFrame({"unique_id": ["a"], "ds": [hours[-1] + step], "y": [0.0]}))
+    assert len(model.cross_validation(frame, n_windows=2)) == 2 * TINY["horizon"]
