@@ -253,8 +253,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         """Padded values (n, L, C) scaled by the training statistics, padding kept at zero."""
         return ((values - self.mean_) / self.scale_ * mask[..., None]).astype(np.float32)  # (n, L, C)
 
-    def _prepare(self, X: Any) -> tuple[np.ndarray, np.ndarray, list[Any] | None]:
-        """Validate X and return standardised padded values (n, L, C), mask (n, L) and ids."""
+    def _prepare(self, X: Any, name: str, frame: int) -> tuple[np.ndarray, np.ndarray, list[Any] | None]:
+        """Validate X and return standardised padded values (n, L, C), mask (n, L) and ids;
+        `frame`: samples per filterbank frame at X's rate."""
         series, ids = to_sequences(X)
         if series[0].shape[0] != self.n_channels_:
             raise ValueError(
@@ -262,14 +263,32 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
                 f"{self.n_channels_}"
             )
         values, mask = pad_sequences(series)
+        self._check_frames(mask, ids, name, frame)
         return self._standardise(values, mask), mask, ids
+
+    def _training_frame(self) -> int:
+        """Samples per filterbank frame at the training rate (1 without a filterbank)."""
+        return 1 if self.filterbank is None else int(self.frame_length)
+
+    def _check_frames(self, mask: np.ndarray, ids: list[Any] | None, name: str, frame: int) -> None:
+        """Every series must fill one filterbank frame of `frame` samples (1 without a
+        filterbank): a shorter one would give no frames, and one prediction whatever it holds."""
+        lengths = mask.sum(axis=1)  # (n,)
+        short = np.flatnonzero(lengths < frame)
+        if len(short):
+            where = f"series {ids[short[0]]!r}" if ids is not None else f"series {short[0]} (0-based)"
+            raise ValueError(
+                f"{name}: {where} has {lengths[short[0]]} samples ({len(short)} series are that "
+                f"short), less than one filterbank frame of {frame} samples; give series of at "
+                f"least {frame} samples or a smaller frame_length"
+            )
 
     def _validation_set(self, validation_data: tuple[Any, Any]) -> TensorDataset:
         try:
             X_val, y_val = validation_data
         except (TypeError, ValueError):
             raise TypeError("validation_data must be a pair (X_val, y_val)") from None
-        values, mask, ids = self._prepare(X_val)
+        values, mask, ids = self._prepare(X_val, "validation_data", self._training_frame())
         y_val = align_labels(y_val, ids, len(values))
         unknown = set(np.unique(y_val).tolist()) - set(self.classes_.tolist())
         if unknown:
@@ -326,6 +345,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         self.n_channels_ = series[0].shape[0]
         self.sample_rate_ = sample_rate
         values, mask = pad_sequences(series)  # (n, L, C), (n, L)
+        self._check_frames(mask, ids, "X", self._training_frame())
         # Per-channel standardisation over valid steps only, so padding does not bias it.
         valid = values[mask]  # (n_valid, C)
         self.mean_ = valid.mean(axis=0).astype(np.float32)  # (C,)
@@ -372,9 +392,10 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         if not hasattr(self, "network_"):
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit first")
         rate = self._rate(sample_rate)
+        frame = 1
         if self.network_.frontend is not None:
-            self.network_.frontend.frame_steps(rate)  # a rate that splits frames fails here, before any work
-        values, mask, ids = self._prepare(X)
+            frame = self.network_.frontend.frame_steps(rate)  # a rate that splits frames fails here
+        values, mask, ids = self._prepare(X, "X", frame)
         device = self._device()
         net = self.network_.to(device).eval()
         out = []

@@ -259,3 +259,16 @@ def test_filterbank_parameter_errors(params, match):
     X, y = waves(n=8)
     with pytest.raises(ValueError, match=match):
         S4Classifier(**TINY, **params).fit(X, y)
+
+
+def test_filterbank_refuses_series_shorter_than_one_frame():
+    X, y = chirps(n=8)  # 800 samples each
+    params = {**TINY, "n_layers": 1, "filterbank": 4, "max_epochs": 1, "val_size": 0.0}
+    with pytest.raises(ValueError, match=r"X: series 0 \(0-based\) has 800 samples .*frame of 1000"):
+        S4Classifier(**params, frame_length=1000).fit(X, y, sample_rate=8000.0)
+    clf = S4Classifier(**params, frame_length=40).fit(X, y, sample_rate=8000.0)
+    with pytest.raises(ValueError, match=r"X: series 0 \(0-based\) has 30 samples \(8 series.*frame of 40"):
+        clf.predict(X[:, :30])
+    assert len(clf.predict(X[:, :30], sample_rate=4000.0)) == 8  # half the rate: frames of 20
+    with pytest.raises(ValueError, match=r"has 15 samples .*frame of 20 samples"):
+        clf.predict(X[:, :15], sample_rate=4000.0)
