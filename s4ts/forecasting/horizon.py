@@ -71,6 +71,8 @@ def futures_from(
     out = []
     for uid, st, n_steps in zip(uids, states, steps):
         given = given_by_id.get(uid)
+        if given is not None:
+            _check_clock(uid, given.index, st.last_time, time_col)
         if st.freq is None:
             if given is None or not (given.index > st.last_time).all():
                 raise ValueError(
@@ -90,6 +92,23 @@ def futures_from(
             check_future_covariates(uid, values, times, futr, "X_future")
         out.append(Future(times, values))
     return out
+
+
+def _check_clock(uid: Hashable, times: pd.Index, last_time, time_col: str) -> None:
+    """X_future's times must be of the series' kind and time zone, or no row can match."""
+    datetime_series = isinstance(last_time, pd.Timestamp)
+    if datetime_series != isinstance(times, pd.DatetimeIndex):
+        kinds = ("datetime", "integer") if datetime_series else ("integer", "datetime")
+        raise ValueError(
+            f"X_future: {time_col!r} of series {uid!r} holds {kinds[1]} time, but the series has "
+            f"{kinds[0]} timestamps; give X_future's times of the same kind"
+        )
+    if datetime_series and str(times.tz) != str(last_time.tz):
+        raise ValueError(
+            f"X_future: {time_col!r} of series {uid!r} is in time zone {times.tz}, but the series "
+            f"is in {last_time.tz} (last observation {last_time}); give X_future's times in the "
+            f"series' time zone (e.g. .dt.tz_convert, or .dt.tz_localize(None) for naive times)"
+        )
 
 
 def forecast_frame(

@@ -152,3 +152,18 @@ def test_integer_timestamps_with_large_values_keep_their_grid():
     assert forecast["ds"].iloc[0] == hours[-1] + step
     model.update(pd.DataFrame({"unique_id": ["a"], "ds": [hours[-1] + step], "y": [0.0]}))
     assert len(model.cross_validation(frame, n_windows=2)) == 2 * TINY["horizon"]
+
+
+def test_wrong_clock_in_x_future_or_update_is_named(fitted, frame):
+    future = future_of(frame)
+    aware = future.assign(ds=future["ds"].dt.tz_localize("UTC"))
+    with pytest.raises(ValueError, match="X_future: 'ds' of series 's0' is in time zone UTC, but the series is in None"):
+        fitted.predict(X_future=aware)
+    integer = future.assign(ds=range(len(future)))
+    with pytest.raises(ValueError, match="X_future: 'ds' of series 's0' holds integer time, but the series has datetime"):
+        fitted.predict(X_future=integer)
+    new = frame.groupby("unique_id").tail(1).assign(ds=lambda d: d["ds"] + pd.Timedelta("1h"))
+    with pytest.raises(ValueError, match="cannot be compared with its last known time.*same kind and time zone"):
+        fitted.update(new.assign(ds=new["ds"].dt.tz_localize("UTC")))
+    with pytest.raises(ValueError, match="new_observations: time column 'ds' holds integer time"):
+        fitted.update(new.assign(ds=[1, 2]))
