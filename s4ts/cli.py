@@ -100,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse_times(values):
+    """Datetimes from text. Mixed UTC offsets, as pandas writes a tz-aware column that spans a
+    daylight-saving change (+01:00 then +02:00), become the same instants in UTC."""
+    import warnings
+
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pandas 2 warns on mixed offsets
+        parsed = pd.to_datetime(values)
+    if parsed.dtype == object:  # offsets differ between rows: one column needs one zone
+        parsed = pd.to_datetime(values, utc=True)
+    return parsed
+
+
 def _read_frame(path: Path, args: argparse.Namespace, role: str):
     """Read a CSV in long format with parsed time column and an id column."""
     import pandas as pd
@@ -110,7 +125,7 @@ def _read_frame(path: Path, args: argparse.Namespace, role: str):
         raise ValueError(f"cannot read {role} {str(path)!r}: {err}") from err
     if args.time_col in frame.columns and frame[args.time_col].dtype == object:
         try:
-            frame[args.time_col] = pd.to_datetime(frame[args.time_col])
+            frame[args.time_col] = _parse_times(frame[args.time_col])
         except (ValueError, TypeError) as err:
             raise ValueError(
                 f"{role} {str(path)!r}: time column {args.time_col!r} holds values that are neither "

@@ -96,3 +96,16 @@ def test_forecast_training_defaults_are_the_estimators():
     for name in ("max_epochs", "batch_size", "batches_per_epoch", "learning_rate", "distribution",
                  "cross_series", "calendar_features", "linear"):
         assert getattr(args, name) == defaults[name], name
+
+
+def test_forecast_reads_a_csv_that_spans_a_daylight_saving_change(tmp_path):
+    # pandas writes such a tz-aware column with mixed offsets (+01:00, then +02:00).
+    times = pd.date_range("2021-03-26", periods=120, freq="h", tz="Europe/Berlin")
+    path = tmp_path / "berlin.csv"
+    pd.DataFrame({"ds": times, "y": 5 + np.sin(np.arange(120) / 4)}).to_csv(path, index=False)
+    assert "+01:00" in path.read_text() and "+02:00" in path.read_text()
+    out = tmp_path / "f.csv"
+    assert cli.main(["forecast", str(path), "--horizon", "6", "--out", str(out), *FAST]) == 0
+    forecast = pd.read_csv(out)
+    expected = times[-1].tz_convert("UTC") + pd.Timedelta("1h")
+    assert pd.Timestamp(forecast["ds"].iloc[0]) == expected and len(forecast) == 6
