@@ -71,6 +71,12 @@ def _naive_scale(y_train, season: int) -> float:
     return float(np.nanmean(errors))
 
 
+_FLAT_MESSAGE = (
+    "MASE is undefined for {what}: its seasonal-naive error (season {season}) is 0 or NaN, as "
+    "for a flat history; MASE is NaN there"
+)
+
+
 def mase(y_true, y_pred, y_train, season: int = 1) -> float:
     """Mean absolute scaled error: MAE over the in-sample MAE of the seasonal-naive forecast.
 
@@ -82,11 +88,6 @@ def mase(y_true, y_pred, y_train, season: int = 1) -> float:
         return float("nan")
     return mae(y_true, y_pred) / scale
 
-
-_FLAT_MESSAGE = (
-    "MASE is undefined for {what}: its seasonal-naive error (season {season}) is 0 or NaN, as "
-    "for a flat history; MASE is NaN there"
-)
 
 
 def quantile_loss(y_true, q_pred, quantiles: Sequence[float]) -> float:

@@ -50,4 +50,3 @@ def with_cross_series(
         )  # (T, len(ids))
         out.append(replace(s, covariates=np.concatenate([s.covariates, cross], axis=1)))
     return out
-

@@ -120,15 +120,16 @@ def horizon_steps_of(
     for k, (uid, st) in enumerate(zip(uids, states)):
         if steps[k] is None:
             continue
-        most = trained_horizon if is_trained(st.rate, trained) else horizon_steps_within(trained_horizon, st.rate)
+        trained_rate = is_trained(st.rate, trained)
+        most = trained_horizon if trained_rate else horizon_steps_within(trained_horizon, st.rate)
         if horizon is None:
             steps[k] = min(steps[k], most)
         elif steps[k] > most:
+            span = "" if trained_rate else f" ({most} of this series' steps at rate {st.rate:g})"
             raise ValueError(
                 f"horizon={horizon!r} asks for {steps[k]} steps of series {uid!r}, but the linear "
-                f"path forecasts the trained horizon of {trained_horizon} steps at rate 1 ({most} "
-                f"of this series' steps at rate {st.rate:g}); ask for at most {most} or fit with "
-                f"linear=False"
+                f"path forecasts the trained horizon of {trained_horizon} steps{span}; ask for at "
+                f"most {most} or fit with linear=False"
             )
     return steps
 
