@@ -89,7 +89,6 @@ def mase(y_true, y_pred, y_train, season: int = 1) -> float:
     return mae(y_true, y_pred) / scale
 
 
-
 def quantile_loss(y_true, q_pred, quantiles: Sequence[float]) -> float:
     """Mean pinball loss over positions and quantile levels; q_pred has shape (*y_true.shape, Q)."""
     levels = np.asarray(quantiles, dtype=float)
