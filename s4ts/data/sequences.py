@@ -38,6 +38,7 @@ def frame_to_sequences(df: pd.DataFrame) -> tuple[list[np.ndarray], list[Any]]:
     bad = [c for c in value_cols if not pd.api.types.is_numeric_dtype(df[c])]
     if bad:
         raise TypeError(f"value columns must be numeric; columns {bad} are not")
+    _check_keys(df)
     dup = df.duplicated([ID_COL, TIME_COL])
     if dup.any():
         row = df.index[dup.to_numpy().argmax()]
@@ -46,13 +47,34 @@ def frame_to_sequences(df: pd.DataFrame) -> tuple[list[np.ndarray], list[Any]]:
             f"time={df.loc[row, TIME_COL]!r}); each series needs one row per time stamp"
         )
     ids = list(pd.unique(df[ID_COL]))
-    # sort_values returns a copy: the user's frame is never reordered.
-    ordered = df.sort_values([ID_COL, TIME_COL], kind="stable")
+    # Sorted by time only (ids of mixed types need no order); sort_values returns a copy,
+    # so the user's frame is never reordered.
+    ordered = df.sort_values(TIME_COL, kind="stable")
     groups = {
         k: g[value_cols].to_numpy(dtype=np.float64).T  # (C, L_i)
         for k, g in ordered.groupby(ID_COL, sort=False)
     }
     return [groups[i] for i in ids], ids
+
+
+def _check_keys(df: pd.DataFrame) -> None:
+    """Ids without gaps; times that order the steps: datetimes or numbers, none missing."""
+    missing_id = df[ID_COL].isna().to_numpy()
+    if missing_id.any():
+        raise ValueError(f"id column {ID_COL!r} is missing at row {df.index[missing_id.argmax()]!r}")
+    times = df[TIME_COL]
+    ordered = pd.api.types.is_datetime64_any_dtype(times) or (
+        pd.api.types.is_numeric_dtype(times) and not pd.api.types.is_bool_dtype(times)
+    )
+    if not ordered:
+        raise TypeError(
+            f"time column {TIME_COL!r} has dtype {times.dtype}; it must hold datetimes or numbers, "
+            f"which order the steps (strings such as 't10' would sort before 't2'). Convert it "
+            f"first, e.g. df[{TIME_COL!r}] = pd.to_datetime(df[{TIME_COL!r}])"
+        )
+    missing = times.isna().to_numpy()
+    if missing.any():
+        raise ValueError(f"time column {TIME_COL!r} is missing at row {df.index[missing.argmax()]!r}")
 
 
 def _from_arrays(X: Any) -> list[np.ndarray]:

@@ -45,6 +45,15 @@ def test_long_frame_sorted_per_id_in_order_of_first_appearance():
     assert frame_to_sequences(frame)[1] == ids
 
 
+def test_long_frame_orders_steps_by_numeric_time_and_takes_ids_of_mixed_types():
+    frame = pd.DataFrame({"id": [1, 1, 1, "b", "b"], "time": [2.0, 10.0, 1.0, 5.0, 0.5],
+                          "x": [2.0, 10.0, 1.0, 5.0, 0.5]})
+    series, ids = to_sequences(frame)
+    assert ids == [1, "b"]
+    np.testing.assert_array_equal(series[0][0], [1.0, 2.0, 10.0])  # 10 after 2, not between 1 and 2
+    np.testing.assert_array_equal(series[1][0], [0.5, 5.0])
+
+
 @pytest.mark.parametrize("X, error, match", [
     ([], ValueError, "no series"),
     (np.zeros((2, 2, 2, 2)), ValueError, "4 dimension"),
@@ -57,6 +66,9 @@ def test_long_frame_sorted_per_id_in_order_of_first_appearance():
     (pd.DataFrame({"id": [1], "time": [0]}), ValueError, "no value column"),
     (pd.DataFrame({"id": [1], "time": [0], "x": ["a"]}), TypeError, "numeric"),
     (pd.DataFrame({"id": [1, 1], "time": [0, 0], "x": [0.0, 1.0]}), ValueError, "duplicate"),
+    (pd.DataFrame({"id": [1, 1], "time": ["t1", "t2"], "x": [0.0, 1.0]}), TypeError, "'time' has dtype"),
+    (pd.DataFrame({"id": [1, 1], "time": [0.0, np.nan], "x": [0.0, 1.0]}), ValueError, "'time' is missing at row 1"),
+    (pd.DataFrame({"id": [1, None], "time": [0, 1], "x": [0.0, 1.0]}), ValueError, "'id' is missing at row 1"),
     (pd.DataFrame({"id": ["s", "s"], "time": [0, 1], "x": [0.0, np.nan]}), ValueError, "series 's'"),
 ])
 def test_bad_inputs_say_what_and_where(X, error, match):
