@@ -231,7 +231,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             or not np.isfinite(sample_rate)
             or sample_rate <= 0
         ):
-            raise ValueError(f"sample_rate={sample_rate!r} must be a positive number (Hz)")
+            raise ValueError(
+                f"sample_rate={sample_rate!r} must be a positive number in Hz, e.g. 16000 for 16 kHz"
+            )
         return float(sample_rate)
 
     def _rate(self, sample_rate: float | None) -> float:

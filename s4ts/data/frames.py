@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,17 @@ def _wide_to_long(
     data: pd.DataFrame, id_col: str, time_col: str, target_col: str
 ) -> pd.DataFrame:
     """Melt a wide frame (time index, one series per column) into id/time/target columns."""
+    if isinstance(data.columns, pd.MultiIndex):
+        raise TypeError(
+            f"the wide frame's columns are a MultiIndex with {data.columns.nlevels} levels, e.g. "
+            f"{data.columns[0]!r}; a wide frame needs one column per series, named by one id. "
+            "Flatten it first, e.g. df.columns = ['/'.join(map(str, c)) for c in df.columns]"
+        )
+    repeated = data.columns[data.columns.duplicated()]
+    if len(repeated):
+        raise ValueError(
+            f"the wide frame has two columns named {repeated[0]!r}; each series needs its own column"
+        )
     for column in data.columns:
         if not _is_real_numeric(data[column]):
             raise TypeError(
@@ -172,9 +184,16 @@ def _check_time(frame: pd.DataFrame, time_col: str, name: str) -> None:
         ptypes.is_datetime64_any_dtype(times)
         or (ptypes.is_integer_dtype(times) and not ptypes.is_bool_dtype(times))
     ):
+        # Timestamps with several UTC offsets or zones stay objects until converted to UTC.
+        tz_aware = ptypes.is_object_dtype(times) and any(
+            isinstance(t, datetime) and t.tzinfo is not None for t in times.head(1000)
+        )
+        utc = ", utc=True" if tz_aware else ""
+        hint = " (its timestamps have more than one UTC offset or time zone)" if tz_aware else ""
         raise TypeError(
-            f"{name}: time column {time_col!r} has dtype {times.dtype}; it must hold datetimes or "
-            f"integers. Convert it first, e.g. df[{time_col!r}] = pd.to_datetime(df[{time_col!r}])"
+            f"{name}: time column {time_col!r} has dtype {times.dtype}{hint}; it must hold "
+            f"datetimes or integers. Convert it first, e.g. "
+            f"df[{time_col!r}] = pd.to_datetime(df[{time_col!r}]{utc})"
         )
     if times.isna().any():
         raise ValueError(

@@ -156,6 +156,7 @@ def align_labels(y: Any, ids: list[Any] | None, n: int) -> np.ndarray:
     """Labels (n,) in the order of the series; a pd.Series indexed by the frame's ids is aligned by id."""
     if ids is not None and isinstance(y, pd.Series) and set(ids) <= set(y.index):
         y = y.loc[ids]
+    _check_label_types(y)
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be one label per series (1D); got shape {y.shape}")
@@ -166,6 +167,21 @@ def align_labels(y: Any, ids: list[Any] | None, n: int) -> np.ndarray:
     if y.dtype == object and pd.isna(y).any():
         raise ValueError(f"y has a missing label at position {int(pd.isna(y).argmax())}")
     return y
+
+
+def _check_label_types(y: Any) -> None:
+    """Labels all strings or all numbers: a mix has no order, and numpy would turn 1 into '1'."""
+    if isinstance(y, (str, bytes)) or not hasattr(y, "__iter__"):
+        return  # a scalar: align_labels names the shape
+    values = np.asarray(y, dtype=object).ravel()
+    kinds = {type(v).__name__ for v in values if isinstance(v, (str, bytes))}
+    others = {type(v).__name__ for v in values if not isinstance(v, (str, bytes))
+              and not (pd.api.types.is_scalar(v) and pd.isna(v))}
+    if kinds and others:
+        raise TypeError(
+            f"y mixes label types ({', '.join(sorted(kinds | others))}); use labels of one "
+            "kind, e.g. y = [str(label) for label in y]"
+        )
 
 
 def validation_split(

@@ -154,3 +154,13 @@ def test_score_is_accuracy(tmp_path):
     clf = S4Classifier(**TINY, max_epochs=1, val_size=0).fit(X, y)
     score = clf.score(X, y)
     assert isinstance(score, float) and score == np.mean(clf.predict(X) == y)
+
+
+def test_labels_of_mixed_types_and_a_text_sample_rate_are_named(no_training):
+    X, _ = waves(n=6)
+    with pytest.raises(TypeError, match=r"y mixes label types \(int, str\)"):
+        S4Classifier(**TINY).fit(X, [1, "a", 1, "a", 2, "a"])
+    with pytest.raises(TypeError, match="mixes label types"):
+        S4Classifier(**TINY).fit(X, np.array([1, "a"] * 3, dtype=object))
+    with pytest.raises(ValueError, match="sample_rate='16k' must be a positive number in Hz, e.g. 16000"):
+        S4Classifier(**TINY).fit(X, ["a", "b"] * 3, sample_rate="16k")

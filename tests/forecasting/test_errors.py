@@ -167,3 +167,21 @@ def test_wrong_clock_in_x_future_or_update_is_named(fitted, frame):
         fitted.update(new.assign(ds=new["ds"].dt.tz_localize("UTC")))
     with pytest.raises(ValueError, match="new_observations: time column 'ds' holds integer time"):
         fitted.update(new.assign(ds=[1, 2]))
+
+
+def test_wide_frame_with_multiindex_or_repeated_columns_is_named(df):
+    wide = df.pivot(index="ds", columns="unique_id", values="y")
+    nested = wide.copy()
+    nested.columns = pd.MultiIndex.from_tuples([(c, "y") for c in wide.columns])
+    with pytest.raises(TypeError, match=r"MultiIndex with 2 levels, e.g. \('s0', 'y'\).*Flatten"):
+        S4Forecaster(**TINY).fit(nested)
+    twice = wide.set_axis(["s0"] * wide.shape[1], axis=1)
+    with pytest.raises(ValueError, match="two columns named 's0'"):
+        S4Forecaster(**TINY).fit(twice)
+
+
+def test_timestamps_of_several_offsets_get_the_utc_hint(df):
+    mixed = df.assign(ds=[t.tz_localize("UTC") if i % 2 else t.tz_localize("Europe/Berlin")
+                          for i, t in enumerate(df["ds"])])
+    with pytest.raises(TypeError, match=r"more than one UTC offset.*pd.to_datetime\(df\['ds'\], utc=True\)"):
+        S4Forecaster(**TINY).fit(mixed)
