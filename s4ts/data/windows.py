@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +19,7 @@ __all__ = [
     "Featurizer",
     "WindowDataset",
     "calendar_features",
+    "check_network_range",
     "fit_scale",
     "warn_short_calendar",
     "window_index",
@@ -36,6 +37,22 @@ CALENDAR_FEATURES = (
 # The interquartile range of a standard normal; dividing by it makes the robust scale
 # agree with the standard deviation on Gaussian data.
 _NORMAL_IQR = 1.3489795
+# The largest input magnitude the float32 network reads: its window statistics square the
+# inputs, and 1e15 squared stays below float32's largest value (3.4e38).
+MAX_NETWORK_INPUT = 1e15
+
+
+def _spread(values: np.ndarray, axis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """NaN-ignoring mean and standard deviation, computed on values divided by their largest
+    magnitude so that squares of values near float64's limit (1e300) do not overflow."""
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns give NaN
+        size = np.nanmax(np.abs(values), axis=axis, keepdims=True)
+        size = np.where(np.isfinite(size) & (size > 0), size, 1.0)
+        unit = values / size
+        mean = np.nanmean(unit, axis=axis, keepdims=True) * size
+        std = np.nanstd(unit, axis=axis, keepdims=True) * size
+    return np.squeeze(mean, axis=axis), np.squeeze(std, axis=axis)
 
 
 def fit_scale(y: np.ndarray, method: str | None) -> tuple[float, float]:
@@ -44,16 +61,42 @@ def fit_scale(y: np.ndarray, method: str | None) -> tuple[float, float]:
     if method is None:
         return 0.0, 1.0
     if method == "standard":
-        loc, scale = observed.mean(), observed.std()
+        loc, scale = _spread(observed)
     elif method == "robust":
         q25, loc, q75 = np.quantile(observed, [0.25, 0.5, 0.75])
         scale = (q75 - q25) / _NORMAL_IQR
         if not scale > 0:  # more than half the values equal: fall back to the spread of all
-            scale = observed.std()
+            scale = _spread(observed)[1]
     else:
         raise ValueError(f"scaler={method!r} is not one of {SCALERS}")
     # A constant series has no spread; dividing by 1 keeps it finite and unchanged in shape.
     return float(loc), float(scale) if scale > 1e-12 * max(1.0, abs(loc)) else 1.0
+
+
+def check_network_range(
+    name: str, uid: Hashable, times: pd.Index, y_scaled: np.ndarray | None,
+    covariates_scaled: np.ndarray, columns: Sequence[str], scaler: str | None,
+) -> None:
+    """Refuse a series whose scaled target (T,) or standardised covariates (T, K) exceed what
+    the float32 network reads, naming the column and time. `columns` names the checked
+    columns in order: the target (unless `y_scaled` is None), then the covariates."""
+    parts = [covariates_scaled] if y_scaled is None else [y_scaled[:, None], covariates_scaled]
+    values = np.abs(np.concatenate(parts, axis=1))  # (T, len(columns))
+    with np.errstate(invalid="ignore"):
+        beyond = values > MAX_NETWORK_INPUT
+    if not beyond.any():
+        return
+    step, col = np.argwhere(beyond)[0]
+    column = columns[col]
+    if y_scaled is not None and col == 0 and scaler is None:
+        hint = "with scaler=None the network reads the values as they are; use scaler='standard'"
+    else:
+        hint = f"divide {column!r} by a constant (the scaling learned in fit maps it this far)"
+    raise ValueError(
+        f"{name}: series {uid!r}, column {column!r} at {times[step]} reaches "
+        f"{values[step, col]:.3g} as the network reads it, beyond the ±{MAX_NETWORK_INPUT:.0e} the float32 "
+        f"network can read; {hint}"
+    )
 
 
 def warn_short_calendar(series: Sequence[SeriesData]) -> None:
@@ -97,9 +140,10 @@ class Featurizer:
     def fit(self, series: Sequence[SeriesData]) -> Featurizer:
         """Learn per-column covariate statistics from training series."""
         covariates = np.concatenate([s.covariates for s in series], axis=0)  # (sum T, K)
-        with np.errstate(invalid="ignore"):
-            loc = np.nanmean(covariates, axis=0) if len(covariates) else np.zeros(0)
-            scale = np.nanstd(covariates, axis=0) if len(covariates) else np.ones(0)
+        if len(covariates):
+            loc, scale = _spread(covariates, axis=0)
+        else:
+            loc, scale = np.zeros(covariates.shape[1]), np.ones(covariates.shape[1])
         self.cov_loc = np.nan_to_num(loc)
         self.cov_scale = np.where(np.nan_to_num(scale) > 1e-12, scale, 1.0)
         return self
@@ -114,6 +158,12 @@ class Featurizer:
         first_hist = 2 + self.n_futr
         return [0, 1, *range(first_hist, first_hist + self.n_hist)]
 
+    def scale_covariates(self, covariates: np.ndarray) -> np.ndarray:
+        """Raw covariates (T, K) standardised by the training statistics, NaN kept; (T, n_futr)
+        future-known ones alone are scaled by their columns' statistics."""
+        k = covariates.shape[1]  # all K columns, or the first n_futr (future-known values)
+        return (covariates - self.cov_loc[:k]) / self.cov_scale[:k]
+
     def encode(
         self, y_scaled: np.ndarray, covariates: np.ndarray, times: pd.Index
     ) -> np.ndarray:
@@ -121,7 +171,7 @@ class Featurizer:
         observed = ~np.isnan(y_scaled)
         parts = [np.where(observed, y_scaled, 0.0)[:, None], observed[:, None].astype(float)]
         if covariates.shape[1]:
-            parts.append(np.nan_to_num((covariates - self.cov_loc) / self.cov_scale))
+            parts.append(np.nan_to_num(self.scale_covariates(covariates)))
         if self.calendar:
             parts.append(calendar_features(times))
         return np.concatenate(parts, axis=1).astype(np.float32)

@@ -104,7 +104,9 @@ class S4Forecaster(BaseEstimator):
         the rest); "auto" (default) adds it unless a training series has irregular timestamps.
     train_linear: also train the linear path with the network after its least-squares start
         (better on some long horizons, e.g. the Informer ETTh1 720-step cell).
-    scaler: per-series target scaling over the training history: "standard", "robust" or None.
+    scaler: per-series target scaling over the training history: "standard", "robust" or None
+        (the network then reads raw values in float32: keep them within ±1e15 and varying by
+        more than 1e-4, else fit refuses or warns).
     distribution: "quantile" (pinball loss on `quantiles`), "student_t" (likelihood) or
         "point" (the mean alone, by squared error: for MSE-scored tasks; no quantile columns).
     quantiles: levels reported as columns; the quantile head also always learns the median.
@@ -271,6 +273,9 @@ class S4Forecaster(BaseEstimator):
         n_hist = series[0].covariates.shape[1] - len(self.futr_exog)
         featurizer = Featurizer(len(self.futr_exog), n_hist, self.calendar_features)
         featurizer.fit(series)
+        for s, (loc, scale) in zip(series, scaling):
+            reading.check_series_range(self, "df", s, loc, scale, featurizer)
+        reading.warn_flat_unscaled(self, series)
         targets = [((s.y - loc) / scale).astype(np.float32) for s, (loc, scale) in zip(series, scaling)]
         inputs = [featurizer.encode(y, s.covariates, s.times) for y, s in zip(targets, series)]
         # One rate per regular series (convolution path), per-step gaps for irregular ones.
@@ -345,6 +350,7 @@ class S4Forecaster(BaseEstimator):
                 checked.append(series_rate_)
             known = self.series_.get(s.uid)
             loc, scale = (known.loc, known.scale) if known else fit_scale(s.y, self.scaler)
+            reading.check_series_range(self, name, s, loc, scale, self.featurizer_)
             states.append(SeriesState(s.freq, loc, scale, series_rate_, self._context(s, series_rate_)))
         check_rates(self.net_, [s.uid for s in series], checked, self.rates_, name)
         return states
@@ -358,7 +364,10 @@ class S4Forecaster(BaseEstimator):
         steps = horizon_steps_of(
             uids, states, horizon, self.horizon, self.rates_, self.time_kind_ == "datetime", self.linear_
         )
-        return futures_from(X_future, uids, states, steps, self.futr_exog, self._columns)
+        futures = futures_from(X_future, uids, states, steps, self.futr_exog, self._columns)
+        for uid, future in zip(uids, futures):
+            reading.check_future_range(self, uid, future, self.featurizer_)
+        return futures
 
     def _forecast(self, uids, states, futures, num_samples: int | None = None) -> pd.DataFrame:
         """Forecast frame at the given future steps of each state."""

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from s4ts.data.cross_series import with_cross_series
 from s4ts.data.frames import SeriesData, parse_freq, split_series, time_kind, to_long
+from s4ts.data.windows import Featurizer, check_network_range
+from s4ts.forecasting.inference import Future
+from s4ts.nn.forecast_net import MIN_WINDOW_SCALE
 
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["read_series"]
+__all__ = ["check_future_range", "check_series_range", "read_series", "warn_flat_unscaled"]
 
 
 def read_series(
@@ -52,3 +58,42 @@ def read_series(
         ids = [s.uid for s in series] if kind is None else list(est.series_)
         series = with_cross_series(series, ids, name)
     return series
+
+
+def check_series_range(
+    est: S4Forecaster, name: str, s: SeriesData, loc: float, scale: float, featurizer: Featurizer
+) -> None:
+    """Refuse a series whose values, scaled by (loc, scale) and the covariates' training
+    statistics, exceed what the float32 network reads (see `check_network_range`)."""
+    columns = [est.target_col, *est._covariates]
+    n_cross = s.covariates.shape[1] - len(est._covariates)  # cross_series=True: other targets
+    columns += [f"cross-series input {k}" for k in range(n_cross)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        y_scaled = (s.y - loc) / scale
+        covariates = featurizer.scale_covariates(s.covariates)
+    check_network_range(name, s.uid, s.times, y_scaled, covariates, columns, est.scaler)
+
+
+def check_future_range(est: S4Forecaster, uid: Hashable, future: Future, featurizer: Featurizer) -> None:
+    """Refuse X_future covariates beyond what the float32 network reads."""
+    if future.futr.shape[1]:
+        with np.errstate(over="ignore", invalid="ignore"):
+            covariates = featurizer.scale_covariates(future.futr)
+        check_network_range("X_future", uid, future.times, None, covariates, est.futr_exog, est.scaler)
+
+
+def warn_flat_unscaled(est: S4Forecaster, series: list[SeriesData]) -> None:
+    """With scaler=None, warn about a series that varies less than the smallest window scale:
+    every window of it is read as flat, so its forecasts come out flat."""
+    if est.scaler is not None or est.norm == "none":
+        return
+    for s in series:
+        spread = np.nanstd(s.y)
+        if spread < 10 * MIN_WINDOW_SCALE:
+            warnings.warn(
+                f"series {s.uid!r} varies by {spread:.3g}, less than 10x the smallest spread the "
+                f"network normalises a window by ({MIN_WINDOW_SCALE:g}); with scaler=None its "
+                f"windows read as flat and its forecasts come out flat. Use scaler='standard'",
+                UserWarning, stacklevel=4,
+            )
+            return

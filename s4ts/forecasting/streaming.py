@@ -9,6 +9,7 @@ import pandas as pd
 
 from s4ts.data.cross_series import with_cross_series
 from s4ts.data.frames import SeriesData, future_times, split_series, time_kind, to_long
+from s4ts.forecasting.reading import check_series_range
 
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
@@ -57,4 +58,7 @@ def new_steps(est: S4Forecaster, new_observations: pd.DataFrame | pd.Series) -> 
     if est.cross_series:
         crossed = with_cross_series(list(updated.values()), list(est.series_), "new_observations")
         updated = {s.uid: s for s in crossed}
+    for uid, s in updated.items():
+        st = est.series_[uid]
+        check_series_range(est, "new_observations", s, st.loc, st.scale, est.featurizer_)
     return updated

@@ -31,11 +31,12 @@ from s4ts.nn.resample import interpolation_matrix
 from s4ts.nn.ridge import RidgeFit
 from s4ts.ssm.kernel import Rate
 
-__all__ = ["NORMS", "ForecastNet", "ForecastState", "Timing", "horizon_steps_within", "normalise_context"]
+__all__ = ["MIN_WINDOW_SCALE", "NORMS", "ForecastNet", "ForecastState", "Timing", "horizon_steps_within", "normalise_context"]
 
 NORMS = ("none", "mean", "last")
 # Floor of the window scale: a flat context divides by this instead of by zero.
-_MIN_SCALE = 1e-5
+# The smallest spread a window is normalised by: flatter contexts are read as flat.
+MIN_WINDOW_SCALE = 1e-5
 
 
 @dataclass
@@ -80,7 +81,7 @@ def normalise_context(
         shift, scale = torch.zeros_like(mean), torch.ones_like(mean)
     else:
         var = (((y - mean) * weight) ** 2).sum(dim=1, keepdim=True) / count
-        scale = torch.sqrt(var + _MIN_SCALE**2)  # (B, 1)
+        scale = torch.sqrt(var + MIN_WINDOW_SCALE**2)  # (B, 1)
         if norm == "mean":
             shift = mean
         else:

@@ -185,3 +185,28 @@ def test_timestamps_of_several_offsets_get_the_utc_hint(df):
                           for i, t in enumerate(df["ds"])])
     with pytest.raises(TypeError, match=r"more than one UTC offset.*pd.to_datetime\(df\['ds'\], utc=True\)"):
         S4Forecaster(**TINY).fit(mixed)
+
+
+def test_values_near_the_float64_limit_are_scaled_without_overflow(df):
+    unit = S4Forecaster(**TINY).fit(df).predict()
+    huge = S4Forecaster(**TINY).fit(df.assign(y=df["y"] * 1e300)).predict()
+    assert np.isfinite(huge["y_pred"]).all()
+    np.testing.assert_allclose(huge["y_pred"] / 1e300, unit["y_pred"], rtol=1e-4)
+
+
+def test_inputs_the_float32_network_cannot_read_are_named(df, fitted, frame):
+    with pytest.raises(ValueError, match=r"df: series 's0', column 'y' at .* reaches .*e\+30 .*scaler=None.*scaler='standard'"):
+        S4Forecaster(scaler=None, **TINY).fit(df.assign(y=df["y"] * 1e30))
+    new = frame.groupby("unique_id").tail(1).assign(ds=lambda d: d["ds"] + pd.Timedelta("1h"), y=1e300)
+    before = fitted.series_["s0"].history.y.copy()
+    with pytest.raises(ValueError, match="new_observations: series 's0', column 'y'.*divide 'y' by a constant"):
+        fitted.update(new)
+    np.testing.assert_array_equal(fitted.series_["s0"].history.y, before)  # nothing applied
+    future = future_of(frame).assign(promo=1e300)
+    with pytest.raises(ValueError, match="X_future: series 's0', column 'promo'"):
+        fitted.predict(X_future=future)
+
+
+def test_unscaled_series_flatter_than_the_window_scale_warns(df):
+    with pytest.warns(UserWarning, match="series 's0' varies by .*scaler=None its windows read as flat"):
+        S4Forecaster(scaler=None, **TINY).fit(df.assign(y=df["y"] * 1e-12))
