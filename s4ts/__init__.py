@@ -11,8 +11,9 @@ from s4ts._version import __version__
 _LAZY = {
     "S4Forecaster": "s4ts.forecasting",
     "S4Classifier": "s4ts.classification",
+    "ModelFileError": "s4ts._persistence",
 }
-__all__ = ["S4Classifier", "S4Forecaster", "__version__"]
+__all__ = ["ModelFileError", "S4Classifier", "S4Forecaster", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,7 +17,14 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from torch.utils.data import DataLoader, TensorDataset
 
-from s4ts._persistence import jsonable, read_model, write_model
+from s4ts._persistence import (
+    ModelFileError,
+    jsonable,
+    load_weights,
+    read_model,
+    saved_estimator,
+    write_model,
+)
 from s4ts._training import check_training_params, fit_module, seed_from, seeded
 from s4ts.classification.lightning_module import S4ClassifierModule
 from s4ts.data.sequences import align_labels, pad_sequences, to_sequences, validation_split
@@ -471,22 +478,23 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     def load(cls, path: str | os.PathLike) -> S4Classifier:
         """Load a classifier written by save (JSON and tensors only; no code runs on load)."""
         config, state = read_model(path, cls.__name__)
-        params = {_RENAMED.get(name, name): value for name, value in config["params"].items()}
-        params["pool"] = tuple(params["pool"])
-        if isinstance(params["n_layers"], list):
-            params["n_layers"] = tuple(params["n_layers"])
-        model = cls(**params)
+        model = saved_estimator(cls, config, cls._check_params, _RENAMED, tuples=("pool", "n_layers"))
         dtype = config["classes_dtype"]
         model.classes_ = np.array(config["classes"], dtype=dtype if dtype else object)
         model.n_channels_ = config["n_channels"]
         model.sample_rate_ = config["sample_rate"]
         model.mean_ = np.array(config["mean"], dtype=np.float32)
         model.scale_ = np.array(config["scale"], dtype=np.float32)
+        if not model.mean_.shape == model.scale_.shape == (model.n_channels_,):
+            raise ModelFileError(
+                f"{config.source}: 'mean' and 'scale' must hold one value per channel "
+                f"(n_channels={model.n_channels_})"
+            )
         model.n_epochs_ = config["n_epochs"]
         model.best_epoch_ = config.get("best_epoch")  # absent in files written by earlier versions
         best = config["best_val_loss"]
         model.best_val_loss_ = math.inf if best is None else float(best)
         net = model._build_network(model._check_params())
-        net.load_state_dict(state)
+        load_weights(net, state, config)
         model.network_ = net.eval()
         return model

@@ -11,10 +11,20 @@ import pandas as pd
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from s4ts._persistence import jsonable, read_model, write_model
+from s4ts._persistence import (
+    WEIGHTS_FILE,
+    ModelFileError,
+    SavedConfig,
+    jsonable,
+    load_weights,
+    read_model,
+    saved_estimator,
+    write_model,
+)
 from s4ts.data.frames import SeriesData, parse_freq
 from s4ts.data.windows import Featurizer
 from s4ts.forecasting.inference import SeriesState
+from s4ts.forecasting.params import check_params
 from s4ts.nn.distributions import head_from_config
 
 if TYPE_CHECKING:
@@ -39,17 +49,53 @@ def _times_from_int(values: torch.Tensor, integer: bool, tz: str | None) -> pd.I
     return times.tz_localize("UTC").tz_convert(tz) if tz else times
 
 
+def _json_id(uid: object) -> str | int | bool:
+    """A series id as JSON keeps it: bools stay bools (True is not saved as 1)."""
+    if isinstance(uid, (bool, np.bool_)):
+        return bool(uid)
+    return uid if isinstance(uid, str) else int(uid)
+
+
+def _check_saved_series(config: SavedConfig, tensors: object) -> None:
+    """The per-series metadata and tensors agree: one entry each per series, equal lengths."""
+    where = config.source.with_name(WEIGHTS_FILE)
+    keys = ("net", "times", "y", "covariates")
+    if not isinstance(tensors, dict) or not set(keys) <= set(tensors):
+        raise ModelFileError(f"{where} is not an S4Forecaster's weights file: it lacks {list(keys)}")
+    series = config["series"]
+    n = len(series) if isinstance(series, list) else -1
+    if n < 1 or any(not isinstance(tensors[k], list) or len(tensors[k]) != n for k in keys[1:]):
+        raise ModelFileError(
+            f"{config.source} lists {max(n, 0)} series but {where} holds "
+            f"{[len(tensors[k]) if isinstance(tensors[k], list) else None for k in keys[1:]]} "
+            "(times, y, covariates); the files are from different models or damaged"
+        )
+    width = config["featurizer"]["n_futr"] + config["featurizer"]["n_hist"]
+    for meta, times, y, cov in zip(series, tensors["times"], tensors["y"], tensors["covariates"]):
+        uid = meta["id"]
+        if not isinstance(uid, (str, int)):
+            raise ModelFileError(f"{config.source}: series id {uid!r} must be a str, int or bool")
+        if not all(isinstance(t, torch.Tensor) for t in (times, y, cov)) or not (
+                times.ndim == y.ndim == 1 and cov.ndim == 2 and len(times) == len(y) == len(cov)
+                and cov.shape[1] == width):
+            raise ModelFileError(
+                f"{where}: the history of series {uid!r} has times {tuple(times.shape)}, values "
+                f"{tuple(y.shape)} and covariates {tuple(cov.shape)}, which do not match "
+                f"(expected T, T and (T, {width}))"
+            )
+
+
 def save(est: S4Forecaster, path: str | os.PathLike) -> None:
     """Write `est` to folder `path` (config.json and model.pt)."""
     check_is_fitted(est)
     integer = est.time_kind_ == "integer"
     series = []
     for uid, st in est.series_.items():
-        if not isinstance(uid, (str, int, np.integer)):
-            raise TypeError(f"series id {uid!r} must be a str or int to save the model as JSON")
+        if not isinstance(uid, (str, int, np.integer, np.bool_)):
+            raise TypeError(f"series id {uid!r} must be a str, int or bool to save the model as JSON")
         tz = None if integer else st.history.times.tz
         series.append({
-            "id": uid if isinstance(uid, str) else int(uid),
+            "id": _json_id(uid),
             "freq": st.freq if st.freq is None or integer else st.freq.freqstr,
             "tz": None if tz is None else str(tz),
             "loc": st.loc, "scale": st.scale, "rate": st.rate,
@@ -85,7 +131,8 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
 def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
     """Read a model written by `save`."""
     config, tensors = read_model(path, _ESTIMATOR)
-    est = cls(**config["params"])
+    est = saved_estimator(cls, config, check_params)
+    _check_saved_series(config, tensors)
     est.saved_with_version_ = config["s4ts_version"]
     est.time_kind_ = config["time_kind"]
     est.train_step_ = config["train_step"]
@@ -104,7 +151,7 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
         np.array(feat["cov_loc"], dtype=float), np.array(feat["cov_scale"], dtype=float),
     )
     est.net_ = est._make_net(est.featurizer_, est.head_, est.context_length_, est.linear_)
-    est.net_.load_state_dict(tensors["net"])
+    load_weights(est.net_, tensors["net"], config)
     est.net_.eval()
     integer = est.time_kind_ == "integer"
     est.series_ = {}

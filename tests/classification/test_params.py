@@ -9,6 +9,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from s4ts import ModelFileError
 from s4ts.classification import S4Classifier
 from s4ts.classification import estimator as estimator_module
 
@@ -164,3 +165,20 @@ def test_labels_of_mixed_types_and_a_text_sample_rate_are_named(no_training):
         S4Classifier(**TINY).fit(X, np.array([1, "a"] * 3, dtype=object))
     with pytest.raises(ValueError, match="sample_rate='16k' must be a positive number in Hz, e.g. 16000"):
         S4Classifier(**TINY).fit(X, ["a", "b"] * 3, sample_rate="16k")
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda c: c.pop("classes"), "config.json lacks the key 'classes'"),
+    (lambda c: c["params"].update(d_model=0), "saved parameters are invalid: d_model=0 must be a positive integer"),
+    (lambda c: c.update(mean=[0.0, 0.0]), "'mean' and 'scale' must hold one value per channel"),
+    (lambda c: c.update(classes=["a", "b", "c"]), "model.pt does not fit the network its config.json describes"),
+])
+def test_a_damaged_classifier_config_names_the_file_and_key(tmp_path, change, match):
+    X, y = waves()
+    S4Classifier(**TINY, max_epochs=1, val_size=0).fit(X, y).save(tmp_path)
+    path = tmp_path / "config.json"
+    config = json.loads(path.read_text())
+    change(config)
+    path.write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match=match):
+        S4Classifier.load(tmp_path)
