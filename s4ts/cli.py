@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -85,8 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--calendar-features", action="store_true", help="add time of day, day of week and year")
     fc.add_argument("--plot", type=Path, default=None, help="also save a forecast plot (PNG)")
     fc.add_argument("--save-model", type=Path, default=None, help="also save the fitted model to this directory")
+    fc.add_argument("--val-size", type=int, default=None,
+                    help="steps held out per series for early stopping (default: horizon; 0: none)")
     fc.add_argument("--seed", type=int, default=0)
-    fc.add_argument("--quiet", action="store_true", help="no progress bar")
+    fc.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no progress, no summary)")
     fc.set_defaults(handler=_forecast)
 
     bench = commands.add_parser(
@@ -115,14 +119,47 @@ def _parse_times(values):
     return parsed
 
 
+# S4Forecaster's argument names in messages -> the options that set them on the command line.
+_OPTIONS = {
+    "id_col": "--id-col", "time_col": "--time-col", "target_col": "--target", "freq": "--freq",
+    "horizon": "--horizon", "context_length": "--context-length", "max_epochs": "--max-epochs",
+    "max_time": "--max-time", "batch_size": "--batch-size", "batches_per_epoch": "--batches-per-epoch",
+    "learning_rate": "--learning-rate", "quantiles": "--quantiles", "distribution": "--distribution",
+    "futr_exog": "--futr-exog", "hist_exog": "--hist-exog", "linear": "--linear",
+    "val_size": "--val-size", "random_state": "--seed",
+}
+
+
+def _in_cli_terms(message: str, args: argparse.Namespace) -> str:
+    """An estimator's message with its Python names (df, X_future, id_col=) as the command
+    line's (the data file, the --future file, --id-col)."""
+    for flag in ("calendar_features", "cross_series"):
+        option = "--" + flag.replace("_", "-")
+        message = re.sub(rf"\bset {flag}=False", f"drop {option}", message)
+        message = re.sub(rf"\b{flag}=True", option, message)
+    message = re.sub(
+        r"Convert it first, e\.g\. .*pd\.to_datetime\(.*?\)\)?",
+        "Write dates (such as 2024-01-31 13:00) or integers in that column", message,
+    )
+    for name, option in _OPTIONS.items():
+        message = re.sub(rf"\b{name}=(?=[\w'\"\[(-])", f"{option} ", message)
+        message = re.sub(rf"\b{name}=", option, message)
+        if "_" in name:  # a bare Python name; plain words such as "horizon" stay
+            message = re.sub(rf"\b{name}\b", option, message)
+    future = f"--future file {str(args.future)!r}" if args.future else "--future FILE"
+    message = re.sub(r"\bX_future\b", future, message)
+    return re.sub(r"\bdf\b", f"data file {str(args.data)!r}", message)
+
+
 def _read_frame(path: Path, args: argparse.Namespace, role: str):
     """Read a CSV in long format with parsed time column and an id column."""
     import pandas as pd
 
     try:
         frame = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise ValueError(f"cannot read {role} {str(path)!r}: {err}") from err
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        what = "it is not a text CSV file" if isinstance(err, UnicodeDecodeError) else str(err)
+        raise ValueError(f"cannot read {role} {str(path)!r}: {what}") from None
     if args.time_col in frame.columns and frame[args.time_col].dtype == object:
         try:
             frame[args.time_col] = _parse_times(frame[args.time_col])
@@ -137,12 +174,40 @@ def _read_frame(path: Path, args: argparse.Namespace, role: str):
     return frame
 
 
+def _check_writable(path: Path | None, option: str, folder: bool = False) -> None:
+    """Fail before training when `path` (a file, or a folder when `folder`) cannot be written:
+    its parent folder is created and a temporary file written there and removed."""
+    if path is None:
+        return
+    if path.exists() and path.is_dir() != folder:
+        kind, wanted = ("a file", "folder") if folder else ("a folder", "file")
+        raise ValueError(f"{option} {str(path)!r} is {kind}; give a {wanted} path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as err:
+        raise ValueError(f"{option} {str(path)!r} cannot be written ({err.strerror}: {err.filename})") from None
+
+
 def _forecast(args: argparse.Namespace) -> int:
+    try:
+        return _run_forecast(args)
+    except (ValueError, TypeError) as err:
+        raise type(err)(_in_cli_terms(str(err), args)) from None
+
+
+def _run_forecast(args: argparse.Namespace) -> int:
+    from s4ts.data.frames import to_long
     from s4ts.forecasting import S4Forecaster
 
     args.id_col_given = args.id_col is not None
     args.id_col = args.id_col or "unique_id"
-    df = _read_frame(args.data, args, "data")
+    # Everything that can be checked without training is checked first.
+    _check_writable(args.out, "--out")
+    _check_writable(args.plot, "--plot")
+    _check_writable(args.save_model, "--save-model", folder=True)
+    df = _read_frame(args.data, args, "data file")
     future = _read_frame(args.future, args, "--future file") if args.future else None
     model = S4Forecaster(
         horizon=args.horizon,
@@ -163,20 +228,25 @@ def _forecast(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         batches_per_epoch=args.batches_per_epoch or None,
         learning_rate=args.learning_rate,
+        val_size=args.val_size,
         random_state=args.seed,
         verbose=not args.quiet,
     )
+    if future is not None:  # its columns, before training
+        columns = {"id_col": args.id_col, "time_col": args.time_col, "target_col": args.target}
+        to_long(future, covariates=args.futr_exog, name="X_future", require_target=False, **columns)
     model.fit(df)
     forecast = model.predict(X_future=future)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     forecast.to_csv(args.out, index=False)
-    print(f"wrote {len(forecast)} forecast rows for {forecast[args.id_col].nunique()} series to {args.out}")
+    say = (lambda text: None) if args.quiet else print
+    say(f"wrote {len(forecast)} forecast rows for {forecast[args.id_col].nunique()} series to {args.out}")
     if args.plot:
         model.plot(forecast, path=args.plot)
-        print(f"wrote plot to {args.plot}")
+        say(f"wrote plot to {args.plot}")
     if args.save_model:
         model.save(args.save_model)
-        print(f"saved model to {args.save_model}")
+        say(f"saved model to {args.save_model}")
     return 0
 
 
@@ -206,7 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `s4ts` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    quiet = getattr(args, "quiet", False)
+    logging.basicConfig(level=logging.ERROR if quiet else logging.INFO, format="%(message)s")
     try:
         return args.handler(args)
     except (ValueError, TypeError, FileNotFoundError) as err:

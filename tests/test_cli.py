@@ -1,5 +1,6 @@
 """The `s4ts` command line: help, forecast from CSV, bench delegation, clear errors."""
 
+import re
 import subprocess
 import sys
 import types
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 
 from s4ts import S4Forecaster, cli
+from s4ts.forecasting import estimator as estimator_module
 
 FAST = ["--max-epochs", "1", "--batches-per-epoch", "2", "--context-length", "24", "--quiet"]
 
@@ -36,7 +38,7 @@ def test_forecast_writes_csv_and_plot(csv_file, tmp_path, capsys):
     out = tmp_path / "out" / "forecast.csv"
     status = cli.main([
         "forecast", str(csv_file), "--horizon", "6", "--out", str(out), "--time-col", "when",
-        "--target", "load", "--plot", str(tmp_path / "plot.png"), *FAST,
+        "--target", "load", "--plot", str(tmp_path / "plot.png"), *FAST[:-1],  # not quiet
     ])
     assert status == 0
     forecast = pd.read_csv(out)
@@ -109,3 +111,45 @@ def test_forecast_reads_a_csv_that_spans_a_daylight_saving_change(tmp_path):
     forecast = pd.read_csv(out)
     expected = times[-1].tz_convert("UTC") + pd.Timedelta("1h")
     assert pd.Timestamp(forecast["ds"].iloc[0]) == expected and len(forecast) == 6
+
+
+def test_quiet_prints_nothing_on_success(csv_file, tmp_path, capfd):
+    out = tmp_path / "f.csv"
+    assert cli.main(["forecast", str(csv_file), "--horizon", "6", "--out", str(out), "--time-col", "when",
+                     "--target", "load", *FAST]) == 0
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err == "" and out.exists()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--id-col", "site"], "data file '{data}' lacks column(s) ['site']; .*with --id-col, --time-col, --target$"),
+    (["--context-length", "-3"], "--context-length -3 must be a positive integer"),
+    (["--horizon", "200"], "lower horizon, or set --val-size 0"),
+    (["--future", "{tmp}/none.csv", "--futr-exog", "promo"], "cannot read --future file '{tmp}/none.csv'"),
+    (["--future", "{data}", "--futr-exog", "promo"], "--future file '{data}' lacks column(s) ['promo']"),
+    (["--out", "{tmp}"], "--out '{tmp}' is a folder; give a file path"),
+    (["--out", "{data}/f.csv"], "--out '{data}/f.csv' cannot be written"),
+    (["--save-model", "{data}"], "--save-model '{data}' is a file; give a folder path"),
+])
+def test_forecast_errors_speak_the_command_lines_terms_before_training(
+        csv_file, tmp_path, capsys, monkeypatch, extra, message):
+    for step in ("fit_linear_path", "train_network"):
+        monkeypatch.setattr(estimator_module, step, lambda *a: pytest.fail("trained before checking"))
+    fill = {"data": str(csv_file), "tmp": str(tmp_path)}
+    args = [a.format(**fill) for a in extra]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["forecast", str(csv_file), "--horizon", "6", "--out", str(tmp_path / "f.csv"), "--time-col",
+                  "when", "--target", "load", *FAST, *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    pattern = ".*".join(re.escape(part) for part in message.format(**fill).rstrip("$").split(".*"))
+    assert re.search(pattern + ("$" if message.endswith("$") else ""), err), err
+    assert "id_col=" not in err and "df " not in err and "X_future" not in err
+
+
+def test_a_binary_input_file_is_named(tmp_path, capsys):
+    path = tmp_path / "data.csv"
+    path.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(SystemExit):
+        cli.main(["forecast", str(path), "--horizon", "6", "--out", str(tmp_path / "f.csv"), *FAST])
+    assert f"cannot read data file '{path}': it is not a text CSV file" in capsys.readouterr().err
