@@ -19,6 +19,7 @@ __all__ = [
     "mae",
     "mase",
     "mse",
+    "naive_scale",
     "quantile_loss",
     "seasonal_naive",
     "smape",
@@ -58,17 +59,24 @@ def smape(y_true, y_pred) -> float:
     return float(100 * np.mean(ratio))
 
 
-def _naive_scale(y_train, season: int) -> float:
-    """In-sample mean absolute error of the seasonal-naive forecast: MASE's denominator."""
-    y_train = np.asarray(y_train, dtype=float)
+def naive_scale(history, season: int) -> float:
+    """MASE's scale: the in-sample mean absolute error of the seasonal-naive forecast of
+    `history`, over the pairs (t - season, t) both observed; NaN when there are none."""
+    history = np.asarray(history, dtype=float)
     if season < 1:
         raise ValueError(f"season={season} must be a positive number of steps")
+    current, lagged = history[season:], history[: len(history) - season]
+    both = ~np.isnan(current) & ~np.isnan(lagged)
+    return float(np.mean(np.abs(current[both] - lagged[both]))) if both.any() else float("nan")
+
+
+def _checked_scale(y_train, season: int) -> float:
+    """`naive_scale` of a training history that must be longer than the season."""
     if len(y_train) <= season:
         raise ValueError(
             f"MASE needs a training history longer than the season ({season} steps); got {len(y_train)}"
         )
-    errors = np.abs(y_train[season:] - y_train[:-season])
-    return float(np.nanmean(errors))
+    return naive_scale(y_train, season)
 
 
 _FLAT_MESSAGE = (
@@ -82,7 +90,7 @@ def mase(y_true, y_pred, y_train, season: int = 1) -> float:
 
     NaN, with a warning, when that scale is 0 (a flat history, e.g. intermittent demand with
     no sales) or undefined: the error has no unit to be measured in."""
-    scale = _naive_scale(y_train, season)
+    scale = _checked_scale(y_train, season)
     if not scale > 0:
         warnings.warn(_FLAT_MESSAGE.format(what="the training history", season=season), stacklevel=2)
         return float("nan")
@@ -155,7 +163,7 @@ def evaluate(
     history = train.groupby(id_col, sort=False)[target_col]
     scaled, flat = [], []
     for uid, group in forecasts.groupby(id_col, sort=False):
-        scale = _naive_scale(history.get_group(uid), season)
+        scale = _checked_scale(history.get_group(uid), season)
         if not scale > 0:
             flat.append(uid)
             continue

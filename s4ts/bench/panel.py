@@ -237,13 +237,6 @@ def seasonal_naive_backtest(
     })
 
 
-def _naive_scale(history: np.ndarray, season: int) -> float:
-    """MASE's scale: in-sample MAE of the seasonal-naive forecast over observed pairs (NaN if none)."""
-    current, lagged = history[season:], history[:-season]
-    both = ~np.isnan(current) & ~np.isnan(lagged)
-    return metrics.mae(current[both], lagged[both]) if both.any() else float("nan")
-
-
 def quantile_columns(forecasts: pd.DataFrame) -> dict[float, str]:
     """Quantile level -> column (`y_q0.1`, ...) of a forecast frame."""
     found = {c: _QUANTILE.match(str(c)) for c in forecasts.columns}
@@ -280,7 +273,7 @@ def score_backtest(forecasts: pd.DataFrame, df: pd.DataFrame, spec: PanelSpec) -
         truth = window[TARGET].to_numpy(dtype="float64")
         if np.isnan(truth).all():
             continue
-        scale = _naive_scale(y[: cut + 1], spec.season)
+        scale = metrics.naive_scale(y[: cut + 1], spec.season)
         if not scale > 0:
             unscaled.add(uid)
             continue
