@@ -348,6 +348,8 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         series, ids = to_sequences(X)
         y = align_labels(y, ids, len(series))
         classes, y_idx = np.unique(y, return_inverse=True)
+        if len(series) < 2:
+            raise ValueError("X holds 1 sample (series); a classifier needs at least two, of two classes")
         if len(classes) < 2:
             raise ValueError(f"y has a single class ({classes[0]!r}); a classifier needs at least two")
         self.classes_ = classes

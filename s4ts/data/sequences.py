@@ -9,11 +9,14 @@ orders the labels like the series; `validation_split` holds some series out for 
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import type_of_target
 
 __all__ = [
     "align_labels", "frame_to_sequences", "pad_sequences", "to_sequences", "validation_split",
@@ -77,12 +80,32 @@ def _check_keys(df: pd.DataFrame) -> None:
         raise ValueError(f"time column {TIME_COL!r} is missing at row {df.index[missing.argmax()]!r}")
 
 
+def _real_array(values: Any, where: str) -> np.ndarray:
+    """`values` as float64, refusing what does not convert and complex numbers (whose
+    imaginary part a float cast would drop)."""
+    try:
+        raw = np.asarray(values)
+        if np.iscomplexobj(raw):
+            raise ValueError(f"Complex data not supported: {where} holds complex numbers; pass real values (e.g. np.abs or .real)")
+        return raw.astype(np.float64)
+    except (TypeError, ValueError) as err:
+        if "complex" in str(err):
+            raise
+        raise TypeError(
+            f"{where} must be numbers: X is a 3D array (n, channels, length), a 2D array (n, "
+            f"length), a list of (channels, length) arrays or a long DataFrame; got "
+            f"{type(values).__name__} ({err})"
+        ) from None
+
+
 def _from_arrays(X: Any) -> list[np.ndarray]:
     """A list of (L_i,) / (C, L_i) arrays, or one (n, L) / (n, C, L) array -> list of (C, L_i)."""
+    if hasattr(X, "tocsr") or hasattr(X, "todense"):  # scipy.sparse matrices and arrays
+        raise TypeError("sparse input is not supported: series are dense; pass X.toarray()")
     if isinstance(X, (list, tuple)):
         series = []
         for i, s in enumerate(X):
-            a = np.asarray(s, dtype=np.float64)
+            a = _real_array(s, f"X[{i}]")
             if a.ndim == 1:
                 a = a[None, :]  # (1, L_i)
             if a.ndim != 2:
@@ -91,19 +114,13 @@ def _from_arrays(X: Any) -> list[np.ndarray]:
                 )
             series.append(a)
         return series
-    try:
-        a = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(
-            "X must be a 3D array (n, channels, length), a 2D array (n, length), a list of "
-            f"(channels, length) arrays or a long DataFrame; got {type(X).__name__} ({err})"
-        ) from None
+    a = _real_array(X, "X")
     if a.ndim == 2:
         a = a[:, None, :]  # (n, 1, L)
     if a.ndim != 3:
         raise ValueError(
             f"X has {a.ndim} dimension(s) (shape {a.shape}); expected (n, channels, length) "
-            "or (n, length)"
+            "or (n, length). Reshape your data, e.g. X[None, :] for a single series"
         )
     return list(a)
 
@@ -154,10 +171,19 @@ def pad_sequences(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def align_labels(y: Any, ids: list[Any] | None, n: int) -> np.ndarray:
     """Labels (n,) in the order of the series; a pd.Series indexed by the frame's ids is aligned by id."""
+    if y is None:
+        raise ValueError("a classifier requires y to be passed, but the target y is None")
     if ids is not None and isinstance(y, pd.Series) and set(ids) <= set(y.index):
         y = y.loc[ids]
     _check_label_types(y)
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected: y (n, 1) is read as the "
+            "labels (n,); pass y.ravel()",
+            DataConversionWarning, stacklevel=3,
+        )
+        y = y[:, 0]
     if y.ndim != 1:
         raise ValueError(f"y must be one label per series (1D); got shape {y.shape}")
     if len(y) != n:
@@ -166,6 +192,11 @@ def align_labels(y: Any, ids: list[Any] | None, n: int) -> np.ndarray:
         raise ValueError(f"y has a NaN label at position {int(np.isnan(y).argmax())}")
     if y.dtype == object and pd.isna(y).any():
         raise ValueError(f"y has a missing label at position {int(pd.isna(y).argmax())}")
+    if type_of_target(y) == "continuous":
+        raise ValueError(
+            "y holds continuous values (floats that are not whole numbers); a classifier needs "
+            "class labels"
+        )
     return y
 
 

@@ -62,6 +62,9 @@ def test_long_frame_orders_steps_by_numeric_time_and_takes_ids_of_mixed_types():
     ([np.zeros((1, 0))], ValueError, "empty"),
     (np.array([[[0.0, np.inf]]]), ValueError, "channel 0, step 1"),
     ({"a": 1}, TypeError, "3D array"),
+    (np.zeros((2, 3), dtype=complex), ValueError, "Complex data not supported: X holds complex"),
+    ([np.zeros(3), np.ones(3) * 1j], ValueError, r"X\[1\] holds complex numbers"),
+    (np.zeros(3), ValueError, "Reshape your data"),
     (pd.DataFrame({"id": [1], "x": [0.0]}), ValueError, "'time' is missing"),
     (pd.DataFrame({"id": [1], "time": [0]}), ValueError, "no value column"),
     (pd.DataFrame({"id": [1], "time": [0], "x": ["a"]}), TypeError, "numeric"),
@@ -114,3 +117,20 @@ def test_validation_split_fraction_count_and_none(caplog):
     with caplog.at_level(logging.WARNING):
         train, val = validation_split(np.tile([0, 1], 3), 0.1, seed=0)  # 1 series < 2 classes
     assert len(val) == 0 and "without validation" in caplog.text
+
+
+def test_sparse_input_is_refused_by_name():
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match="sparse input is not supported.*toarray"):
+        to_sequences(sparse.csr_matrix(np.eye(3)))
+
+
+def test_labels_none_continuous_or_a_column_vector():
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        align_labels(None, None, 3)
+    with pytest.raises(ValueError, match="continuous values"):
+        align_labels([0.5, 1.25, 2.0], None, 3)
+    with pytest.warns(UserWarning, match="A column-vector y was passed"):
+        labels = align_labels(np.array([[1], [2], [1]]), None, 3)
+    np.testing.assert_array_equal(labels, [1, 2, 1])
