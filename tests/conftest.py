@@ -5,6 +5,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import settings
+
+# Property tests (tests/properties): a small fixed sample in CI, more when asked:
+#   pytest tests/properties --hypothesis-profile=thorough
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True)
+settings.register_profile("thorough", max_examples=400, deadline=None)
+settings.load_profile(os.environ.get("S4TS_HYPOTHESIS_PROFILE", "ci"))
 
 # Compiled keops formulas are cached in the checkout (ignored by git), so
 # repeated runs skip the compile step.

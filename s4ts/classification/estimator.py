@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
 from collections.abc import Sequence
 from datetime import timedelta
@@ -17,17 +15,17 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from torch.utils.data import DataLoader, TensorDataset
 
-from s4ts._persistence import (
-    ModelFileError,
-    jsonable,
-    load_weights,
-    read_model,
-    saved_estimator,
-    write_model,
-)
 from s4ts._training import check_training_params, fit_module, seed_from, seeded
+from s4ts.classification import persistence
 from s4ts.classification.lightning_module import S4ClassifierModule
-from s4ts.data.sequences import align_labels, pad_sequences, to_sequences, validation_split
+from s4ts.data.sequences import (
+    align_labels,
+    channel_statistics,
+    pad_sequences,
+    standardise,
+    to_sequences,
+    validation_split,
+)
 from s4ts.nn.classifier import S4ClassifierNet
 from s4ts.nn.frontend import S4Filterbank
 
@@ -36,8 +34,6 @@ __all__ = ["S4Classifier"]
 log = logging.getLogger(__name__)
 
 _POOLINGS = ("mean", "max", "last")
-# Constructor arguments renamed since earlier releases: models saved with the old names still load.
-_RENAMED = {"lr": "learning_rate", "patience": "early_stopping_patience", "validation_fraction": "val_size"}
 
 
 def _is_int(value: Any) -> bool:
@@ -258,10 +254,6 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ data
 
-    def _standardise(self, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Padded values (n, L, C) scaled by the training statistics, padding kept at zero."""
-        return ((values - self.mean_) / self.scale_ * mask[..., None]).astype(np.float32)  # (n, L, C)
-
     def _prepare(self, X: Any, name: str, frame: int) -> tuple[np.ndarray, np.ndarray, list[Any] | None]:
         """Validate X and return standardised padded values (n, L, C), mask (n, L) and ids;
         `frame`: samples per filterbank frame at X's rate."""
@@ -273,7 +265,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             )
         values, mask = pad_sequences(series)
         self._check_frames(mask, ids, name, frame)
-        return self._standardise(values, mask), mask, ids
+        return standardise(values, mask, self.mean_, self.scale_, ids, name), mask, ids
 
     def _training_frame(self) -> int:
         """Samples per filterbank frame at the training rate (1 without a filterbank)."""
@@ -358,10 +350,8 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         values, mask = pad_sequences(series)  # (n, L, C), (n, L)
         self._check_frames(mask, ids, "X", self._training_frame())
         # Per-channel standardisation over valid steps only, so padding does not bias it.
-        valid = values[mask]  # (n_valid, C)
-        self.mean_ = valid.mean(axis=0).astype(np.float32)  # (C,)
-        self.scale_ = np.maximum(valid.std(axis=0), 1e-8).astype(np.float32)  # (C,)
-        values = self._standardise(values, mask)
+        self.mean_, self.scale_ = channel_statistics(values, mask)  # (C,), (C,)
+        values = standardise(values, mask, self.mean_, self.scale_, ids, "X")
 
         seed = seed_from(self.random_state)
         if validation_data is not None:
@@ -451,52 +441,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
 
     def save(self, path: str | os.PathLike) -> None:
         """Save to directory `path`: config.json (parameters, classes, scaling) and model.pt (weights)."""
-        if not hasattr(self, "network_"):
-            raise NotFittedError("only a fitted classifier can be saved; call fit first")
-        classes = self.classes_.tolist()
-        try:
-            json.dumps(classes)
-        except TypeError:
-            raise TypeError(
-                "only str, int, float or bool labels can be saved; classes_ holds "
-                f"{type(classes[0]).__name__}"
-            ) from None
-        config = {
-            "params": {name: jsonable(name, value) for name, value in self.get_params().items()},
-            "classes": classes,
-            "classes_dtype": self.classes_.dtype.str if self.classes_.dtype != object else None,
-            "n_channels": int(self.n_channels_),
-            "sample_rate": self.sample_rate_,
-            "mean": self.mean_.tolist(),
-            "scale": self.scale_.tolist(),
-            "n_epochs": int(self.n_epochs_),
-            "best_epoch": self.best_epoch_,
-            # JSON has no infinity: null means training ran without validation.
-            "best_val_loss": self.best_val_loss_ if math.isfinite(self.best_val_loss_) else None,
-        }
-        write_model(path, type(self).__name__, config, self.network_.state_dict())
+        persistence.save(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> S4Classifier:
         """Load a classifier written by save (JSON and tensors only; no code runs on load)."""
-        config, state = read_model(path, cls.__name__)
-        model = saved_estimator(cls, config, cls._check_params, _RENAMED, tuples=("pool", "n_layers"))
-        dtype = config["classes_dtype"]
-        model.classes_ = np.array(config["classes"], dtype=dtype if dtype else object)
-        model.n_channels_ = config["n_channels"]
-        model.sample_rate_ = config["sample_rate"]
-        model.mean_ = np.array(config["mean"], dtype=np.float32)
-        model.scale_ = np.array(config["scale"], dtype=np.float32)
-        if not model.mean_.shape == model.scale_.shape == (model.n_channels_,):
-            raise ModelFileError(
-                f"{config.source}: 'mean' and 'scale' must hold one value per channel "
-                f"(n_channels={model.n_channels_})"
-            )
-        model.n_epochs_ = config["n_epochs"]
-        model.best_epoch_ = config.get("best_epoch")  # absent in files written by earlier versions
-        best = config["best_val_loss"]
-        model.best_val_loss_ = math.inf if best is None else float(best)
-        net = model._build_network(model._check_params())
-        load_weights(net, state, config)
-        model.network_ = net.eval()
-        return model
+        return persistence.load(cls, path)

@@ -18,13 +18,17 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 
+from s4ts.data.windows import MAX_NETWORK_INPUT
+
 __all__ = [
-    "align_labels", "frame_to_sequences", "pad_sequences", "to_sequences", "validation_split",
+    "align_labels", "channel_statistics", "frame_to_sequences", "pad_sequences", "standardise",
+    "to_sequences", "validation_split",
 ]
 
 log = logging.getLogger(__name__)
 
 ID_COL, TIME_COL = "id", "time"
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def frame_to_sequences(df: pd.DataFrame) -> tuple[list[np.ndarray], list[Any]]:
@@ -152,11 +156,19 @@ def to_sequences(X: Any) -> tuple[list[np.ndarray], list[Any] | None]:
                 "missing values first (trailing NaN padding: pass a list of arrays of their "
                 "true lengths instead)"
             )
+        if np.abs(s).max() > _FLOAT32_MAX:
+            c, t = np.argwhere(np.abs(s) > _FLOAT32_MAX)[0]
+            raise ValueError(
+                f"{where} has {s[c, t]:.3g} at channel {c}, step {t}, beyond float32's range "
+                f"(±{_FLOAT32_MAX:.2g}) that the network computes in; divide X by a constant"
+            )
     return series, ids
 
 
 def pad_sequences(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Zero-pad (C, L_i) arrays at the end to one length: values (n, L, C) float32, mask (n, L) bool."""
+    """Zero-pad (C, L_i) arrays at the end to one length: values (n, L, C) float32, mask (n, L) bool.
+
+    Values beyond float32's range are refused first (see `to_sequences`)."""
     if not series:
         raise ValueError("pad_sequences needs at least one series")
     n, c = len(series), series[0].shape[0]
@@ -167,6 +179,39 @@ def pad_sequences(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         values[i, : s.shape[1]] = s.T
         mask[i, : s.shape[1]] = True
     return values, mask
+
+
+def channel_statistics(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation (C,) of padded values (n, L, C) over the valid steps, in
+    float64 (float32 squares overflow above 1e19); a constant channel gets scale 1."""
+    valid = values[mask].astype(np.float64)  # (n_valid, C)
+    size = np.maximum(np.abs(valid).max(axis=0), 1e-300)  # (C,): squares of 1e300 stay finite
+    mean = valid.mean(axis=0)
+    std = (valid / size).std(axis=0) * size
+    return mean, np.where(std > 1e-8, std, 1.0)
+
+
+def standardise(
+    values: np.ndarray, mask: np.ndarray, mean: np.ndarray, scale: np.ndarray,
+    ids: list[Any] | None, name: str,
+) -> np.ndarray:
+    """Padded values (n, L, C) standardised per channel as float32, padding kept at zero;
+    refuses a series whose standardised values the float32 network cannot read."""
+    out = np.empty(values.shape, dtype=np.float32)  # (n, L, C)
+    for i in range(len(values)):  # one series at a time: float64 copies of one series only
+        z = (values[i].astype(np.float64) - mean) / scale * mask[i, :, None]  # (L, C)
+        beyond = np.abs(z) > MAX_NETWORK_INPUT
+        if beyond.any():
+            t, c = np.argwhere(beyond)[0]
+            where = f"series {ids[i]!r}" if ids is not None else f"X[{i}]"
+            raise ValueError(
+                f"{name}: {where} reaches {values[i, t, c]:.3g} at channel {c}, step {t}: "
+                f"{abs(z[t, c]):.3g} training standard deviations, beyond the "
+                f"±{MAX_NETWORK_INPUT:.0e} the float32 network can read; divide X by a constant "
+                "or clip outliers"
+            )
+        out[i] = z
+    return out
 
 
 def align_labels(y: Any, ids: list[Any] | None, n: int) -> np.ndarray:

@@ -10,8 +10,10 @@ import pytest
 
 from s4ts.data.sequences import (
     align_labels,
+    channel_statistics,
     frame_to_sequences,
     pad_sequences,
+    standardise,
     to_sequences,
     validation_split,
 )
@@ -134,3 +136,15 @@ def test_labels_none_continuous_or_a_column_vector():
     with pytest.warns(UserWarning, match="A column-vector y was passed"):
         labels = align_labels(np.array([[1], [2], [1]]), None, 3)
     np.testing.assert_array_equal(labels, [1, 2, 1])
+
+
+def test_standardisation_in_float64_and_values_the_network_cannot_read():
+    values, mask = pad_sequences([np.array([[1e30, -1e30, 3e30]]), np.array([[2e30, 0.0]])])
+    mean, scale = channel_statistics(values, mask)  # float32 squares of 1e30 would overflow
+    assert np.isfinite(scale).all() and scale[0] > 1e29
+    z = standardise(values, mask, mean, scale, ["a", "b"], "X")
+    assert z.dtype == np.float32 and np.isfinite(z).all() and z[1, 2, 0] == 0.0  # padding stays 0
+    with pytest.raises(ValueError, match=r"X: series 'b' reaches 1e\+20 at channel 0, step 0.*divide X"):
+        standardise(np.array([[[0.0]], [[1e20]]]), np.ones((2, 1), bool), np.zeros(1), np.ones(1), ["a", "b"], "X")
+    with pytest.raises(ValueError, match=r"X\[0\] has 1e\+300 at channel 0, step 1, beyond float32's range"):
+        to_sequences(np.array([[0.0, 1e300]]))
