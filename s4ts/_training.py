@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import sys
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 __all__ = [
-    "KeepBest", "TrainingResult", "check_training_params", "fit_module", "quiet_lightning", "seed_from",
+    "EpochLines", "KeepBest", "TrainingResult", "check_training_params", "fit_module", "quiet_lightning", "seed_from",
     "seeded",
 ]
 
@@ -47,6 +49,24 @@ def quiet_lightning(quiet: bool) -> Iterator[None]:
         finally:
             for lg, level in zip(loggers, levels):
                 lg.setLevel(level)
+
+
+class EpochLines(L.Callback):
+    """One line per epoch on stdout (its metrics and seconds), in place of the progress bar
+    when stdout is not a terminal: a CI log or `make demo > log` gets lines, not thousands
+    of carriage-return updates."""
+
+    def __init__(self) -> None:
+        self._start = 0.0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self._start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        # Runs after the epoch's validation, so val_loss is this epoch's.
+        metrics = ", ".join(f"{name} {float(value):.4g}" for name, value in sorted(trainer.callback_metrics.items()))
+        print(f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: {metrics} "
+              f"({time.perf_counter() - self._start:.1f} s)", flush=True)
 
 
 class KeepBest(L.Callback):
@@ -137,6 +157,10 @@ def fit_module(
             L.pytorch.callbacks.EarlyStopping("val_loss", patience=est.early_stopping_patience),
             keep_best,
         ]
+    # A progress bar for a terminal; for a log file or pipe, one line per epoch.
+    progress_bar = est.verbose and sys.stdout.isatty()
+    if est.verbose and not progress_bar:
+        callbacks.append(EpochLines())
     max_time = est.max_time
     if max_time is not None and not isinstance(max_time, timedelta):
         max_time = timedelta(seconds=float(max_time))
@@ -148,7 +172,7 @@ def fit_module(
             max_time=max_time,
             gradient_clip_val=est.gradient_clip_val,
             callbacks=callbacks,
-            enable_progress_bar=est.verbose,
+            enable_progress_bar=progress_bar,
             enable_model_summary=est.verbose,
             logger=False,
             enable_checkpointing=False,

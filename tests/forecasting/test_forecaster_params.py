@@ -57,3 +57,13 @@ def test_both_estimators_share_names_and_defaults():
         assert name in forecaster and name in classifier, name
     for name in ("random_state", "verbose", "learning_rate", "gradient_clip_val", "accelerator"):
         assert forecaster[name] == classifier[name], name
+
+
+def test_verbose_training_logs_one_line_per_epoch_when_stdout_is_not_a_terminal(capsys):
+    frame = make_frame()[["unique_id", "ds", "y"]]
+    S4Forecaster(**{**TINY, "verbose": True, "max_epochs": 2}).fit(frame)
+    out = capsys.readouterr().out
+    epochs = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"]
+    assert "val_loss" in epochs[0] and "train_loss" in epochs[0]
+    assert "\r" not in out  # no progress bar redraws in a log
