@@ -18,7 +18,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 
-from s4ts.data.windows import MAX_NETWORK_INPUT
+from s4ts.data.windows import MAX_NETWORK_INPUT, mean_and_std
 
 __all__ = [
     "align_labels", "channel_statistics", "frame_to_sequences", "pad_sequences", "standardise",
@@ -184,10 +184,7 @@ def pad_sequences(series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 def channel_statistics(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation (C,) of padded values (n, L, C) over the valid steps, in
     float64 (float32 squares overflow above 1e19); a constant channel gets scale 1."""
-    valid = values[mask].astype(np.float64)  # (n_valid, C)
-    size = np.maximum(np.abs(valid).max(axis=0), 1e-300)  # (C,): squares of 1e300 stay finite
-    mean = valid.mean(axis=0)
-    std = (valid / size).std(axis=0) * size
+    mean, std = mean_and_std(values[mask].astype(np.float64), axis=0)  # (C,), (C,)
     return mean, np.where(std > 1e-8, std, 1.0)
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "calendar_features",
     "check_network_range",
     "fit_scale",
+    "mean_and_std",
     "warn_short_calendar",
     "window_index",
 ]
@@ -42,7 +43,7 @@ _NORMAL_IQR = 1.3489795
 MAX_NETWORK_INPUT = 1e15
 
 
-def _spread(values: np.ndarray, axis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def mean_and_std(values: np.ndarray, axis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """NaN-ignoring mean and standard deviation, computed on values divided by their largest
     magnitude so that squares of values near float64's limit (1e300) do not overflow."""
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
@@ -61,12 +62,12 @@ def fit_scale(y: np.ndarray, method: str | None) -> tuple[float, float]:
     if method is None:
         return 0.0, 1.0
     if method == "standard":
-        loc, scale = _spread(observed)
+        loc, scale = mean_and_std(observed)
     elif method == "robust":
         q25, loc, q75 = np.quantile(observed, [0.25, 0.5, 0.75])
         scale = (q75 - q25) / _NORMAL_IQR
         if not scale > 0:  # more than half the values equal: fall back to the spread of all
-            scale = _spread(observed)[1]
+            scale = mean_and_std(observed)[1]
     else:
         raise ValueError(f"scaler={method!r} is not one of {SCALERS}")
     # A constant series has no spread; dividing by 1 keeps it finite and unchanged in shape.
@@ -141,7 +142,7 @@ class Featurizer:
         """Learn per-column covariate statistics from training series."""
         covariates = np.concatenate([s.covariates for s in series], axis=0)  # (sum T, K)
         if len(covariates):
-            loc, scale = _spread(covariates, axis=0)
+            loc, scale = mean_and_std(covariates, axis=0)
         else:
             loc, scale = np.zeros(covariates.shape[1]), np.ones(covariates.shape[1])
         self.cov_loc = np.nan_to_num(loc)
