@@ -38,8 +38,8 @@ def _freq(text: str) -> str | int:
     return int(text) if text.lstrip("-").isdigit() else text
 
 
-def _linear(text: str) -> bool | str:
-    """'auto', 'true' or 'false' (any case) -> S4Forecaster's `linear`."""
+def _auto_bool(text: str) -> bool | str:
+    """'auto', 'true' or 'false' (any case) -> S4Forecaster's `linear`, `calendar_features`."""
     choices = {"auto": "auto", "true": True, "false": False}
     if text.lower() not in choices:
         raise argparse.ArgumentTypeError(f"expected auto, true or false, got {text!r}")
@@ -79,12 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--distribution", choices=["quantile", "student_t", "point"], default="quantile")
     fc.add_argument("--futr-exog", type=_name_list, default=[], help="future-known covariate columns, comma-separated")
     fc.add_argument("--hist-exog", type=_name_list, default=[], help="past-only covariate columns, comma-separated")
-    fc.add_argument("--linear", type=_linear, default="auto",
+    fc.add_argument("--linear", type=_auto_bool, default="auto",
                     help="linear context->horizon path: auto (default: on unless irregular), true, false")
     fc.add_argument("--cross-series", action="store_true",
                     help="every series also reads all series' values (joint multivariate inputs)")
     fc.add_argument("--future", type=Path, default=None, help="CSV with the --futr-exog columns for the horizon")
-    fc.add_argument("--calendar-features", action="store_true", help="add time of day, day of week and year")
+    fc.add_argument("--calendar-features", type=_auto_bool, default="auto",
+                    help="time of day, day of week, day of year: auto (default: those the data's "
+                         "step and span cover), true (all three), false")
     fc.add_argument("--plot", type=Path, default=None, help="also save a forecast plot (PNG)")
     fc.add_argument("--save-model", type=Path, default=None, help="also save the fitted model to this directory")
     fc.add_argument("--val-size", type=int, default=None,
@@ -133,10 +135,10 @@ _OPTIONS = {
 def _in_cli_terms(message: str, args: argparse.Namespace) -> str:
     """An estimator's message with its Python names (df, X_future, id_col=) as the command
     line's (the data file, the --future file, --id-col)."""
-    for flag in ("calendar_features", "cross_series"):
-        option = "--" + flag.replace("_", "-")
-        message = re.sub(rf"\bset {flag}=False", f"drop {option}", message)
-        message = re.sub(rf"\b{flag}=True", option, message)
+    message = re.sub(r"\bset calendar_features=False", "set --calendar-features false", message)
+    message = re.sub(r"\bcalendar_features=True", "--calendar-features true", message)
+    message = re.sub(r"\bset cross_series=False", "drop --cross-series", message)
+    message = re.sub(r"\bcross_series=True", "--cross-series", message)
     message = re.sub(
         r"Convert it first, e\.g\. .*pd\.to_datetime\(.*?\)\)?",
         "Write dates (such as 2024-01-31 13:00) or integers in that column", message,

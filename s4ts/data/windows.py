@@ -15,11 +15,14 @@ from s4ts.data.frames import SeriesData
 
 __all__ = [
     "CALENDAR_FEATURES",
+    "CALENDAR_PERIODS",
     "SCALERS",
     "Featurizer",
     "WindowDataset",
     "calendar_features",
+    "calendar_periods",
     "check_network_range",
+    "covered_periods",
     "fit_scale",
     "mean_and_std",
     "warn_short_calendar",
@@ -35,6 +38,9 @@ CALENDAR_FEATURES = (
     "day_of_year_sin",
     "day_of_year_cos",
 )
+# The calendar's cycles, each encoded by a (sin, cos) pair of CALENDAR_FEATURES, and their length.
+CALENDAR_PERIODS = {"day": pd.Timedelta(days=1), "week": pd.Timedelta(days=7),
+                    "year": pd.Timedelta(days=365.25)}
 # The interquartile range of a standard normal; dividing by it makes the robust scale
 # agree with the standard deviation on Gaussian data.
 _NORMAL_IQR = 1.3489795
@@ -114,13 +120,43 @@ def warn_short_calendar(series: Sequence[SeriesData]) -> None:
         )
 
 
-def calendar_features(times: pd.DatetimeIndex) -> np.ndarray:
-    """Cyclic encodings (sin, cos) of time of day, day of week and day of year: (T, 6)."""
+def covered_periods(series: Sequence[SeriesData]) -> tuple[str, ...]:
+    """The calendar cycles worth reading from datetime series (`calendar_features="auto"`):
+    those that vary between steps (the most common step is shorter than the cycle: no time
+    of day for daily data) and that the history covers at least twice (the longest series
+    spans two cycles: no day of year below two years, as Prophet does)."""
+    if not series or not all(isinstance(s.times, pd.DatetimeIndex) for s in series):
+        return ()
+    span = max(s.times[-1] - s.times[0] for s in series)
+    gaps = np.concatenate([np.diff(s.times.asi8) for s in series if len(s.times) > 1])
+    if not len(gaps):
+        return ()
+    values, counts = np.unique(gaps, return_counts=True)
+    step = pd.Timedelta(int(values[np.argmax(counts)]), "ns")
+    return tuple(name for name, period in CALENDAR_PERIODS.items() if step < period and span >= 2 * period)
+
+
+def calendar_periods(requested: bool | str, series: Sequence[SeriesData]) -> tuple[str, ...]:
+    """The calendar cycles a model of `calendar_features=requested` reads from `series`:
+    "auto" those they cover, True all (warning under two years), False none."""
+    if isinstance(requested, str):  # "auto"
+        return covered_periods(series)
+    if requested:
+        warn_short_calendar(series)
+        return tuple(CALENDAR_PERIODS)
+    return ()
+
+
+def calendar_features(times: pd.DatetimeIndex, periods: Sequence[str] = tuple(CALENDAR_PERIODS)) -> np.ndarray:
+    """Cyclic encodings (sin, cos) of the time of day, day of week and day of year, those of
+    `periods` ("day", "week", "year"): (T, 2 * len(periods))."""
     day = (times.hour * 3600 + times.minute * 60 + times.second).to_numpy() / 86400.0
-    week = (times.dayofweek.to_numpy() + day) / 7.0
-    year = (times.dayofyear.to_numpy() - 1 + day) / 365.25
-    angles = 2 * np.pi * np.stack([day, week, year], axis=1)  # (T, 3)
-    return np.stack([np.sin(angles), np.cos(angles)], axis=2).reshape(len(times), 6)
+    phase = {"day": day, "week": (times.dayofweek.to_numpy() + day) / 7.0,
+             "year": (times.dayofyear.to_numpy() - 1 + day) / 365.25}
+    if not periods:
+        return np.zeros((len(times), 0))
+    angles = 2 * np.pi * np.stack([phase[p] for p in periods], axis=1)  # (T, len(periods))
+    return np.stack([np.sin(angles), np.cos(angles)], axis=2).reshape(len(times), 2 * len(periods))
 
 
 @dataclass
@@ -134,7 +170,7 @@ class Featurizer:
 
     n_futr: int
     n_hist: int
-    calendar: bool
+    calendar: tuple[str, ...]  # the CALENDAR_PERIODS read, e.g. ("day", "week"); () for none
     cov_loc: np.ndarray | None = None  # (n_futr + n_hist,)
     cov_scale: np.ndarray | None = None  # (n_futr + n_hist,)
 
@@ -151,7 +187,7 @@ class Featurizer:
 
     @property
     def n_channels(self) -> int:
-        return 2 + self.n_futr + self.n_hist + (len(CALENDAR_FEATURES) if self.calendar else 0)
+        return 2 + self.n_futr + self.n_hist + 2 * len(self.calendar)
 
     @property
     def hidden_channels(self) -> list[int]:
@@ -174,7 +210,7 @@ class Featurizer:
         if covariates.shape[1]:
             parts.append(np.nan_to_num(self.scale_covariates(covariates)))
         if self.calendar:
-            parts.append(calendar_features(times))
+            parts.append(calendar_features(times, self.calendar))
         return np.concatenate(parts, axis=1).astype(np.float32)
 
 

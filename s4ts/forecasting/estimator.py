@@ -28,20 +28,14 @@ from s4ts.data.frames import (
     time_kind,
 )
 from s4ts.data.timing import series_dt, series_rate, training_step
-from s4ts.data.windows import (
-    Featurizer,
-    WindowDataset,
-    fit_scale,
-    warn_short_calendar,
-    window_index,
-)
+from s4ts.data.windows import Featurizer, WindowDataset, calendar_periods, fit_scale, window_index
 from s4ts.forecasting import evaluation, persistence, plotting, reading, streaming
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
 from s4ts.forecasting.rates import check_rate_argument, check_rates, horizon_steps_of
-from s4ts.forecasting.training import fit_linear_path, train_network
-from s4ts.nn.distributions import Head, StudentTHead, make_head
+from s4ts.forecasting.training import calibrate_quantiles, fit_linear_path, train_network
+from s4ts.nn.distributions import Head, QuantileHead, StudentTHead, make_head
 from s4ts.nn.forecast_net import ForecastNet
 
 __all__ = ["S4Forecaster"]
@@ -97,8 +91,12 @@ class S4Forecaster(BaseEstimator):
     hist_exog: covariate columns known only up to the forecast origin.
     cross_series: every series also reads the targets of all fitted series (regular series
         on a shared grid); `predict(df)` and `update` then need rows of every fitted series.
-    calendar_features: add time of day, day of week and day of year (datetime time only);
-        warns when no series spans two years, as each day of the year is then seen once.
+    calendar_features: "auto" (default) adds, for datetime time, each of the time of day, day
+        of week and day of year that varies between the series' steps and that the history
+        covers twice (hourly data over a year: day and week; monthly over decades: year);
+        True adds all three (datetime time only; warns when no series spans two years, as
+        each day of the year is then seen once); False none. `featurizer_.calendar` says
+        which were added.
     norm: per-window normalisation of the context: "mean", "last" or "none".
     linear: add a linear context -> horizon path, fixed at its least-squares fit (S4 learns
         the rest); "auto" (default) adds it unless a training series has irregular timestamps.
@@ -110,6 +108,14 @@ class S4Forecaster(BaseEstimator):
     distribution: "quantile" (pinball loss on `quantiles`), "student_t" (likelihood) or
         "point" (the mean alone, by squared error: for MSE-scored tasks; no quantile columns).
     quantiles: levels reported as columns; the quantile head also always learns the median.
+    calibrate_quantiles: after training, scale each quantile's distance from the median so
+        that on the validation windows (`val_size`) the share of values below it is its level
+        (at least 20 observed validation values, quantile head only; the median and point
+        forecast are unchanged). Off by default: with one validation window per series it
+        narrowed the 80% band to 0.38-0.63 coverage on single-series panel datasets
+        (benchmarks/results/calibration_v1); it can help panels of many series.
+    nonnegative: raise forecasts, quantiles and samples below 0 to 0 (counts, sales, demand);
+        "auto" (default) does so when no training target is negative.
     d_model, n_layers, d_state, mode, init, dropout, dt_min, dt_max, ssm_lr: backbone settings
         (see `s4ts.nn.S4Backbone`); the backbone is always causal.
     learning_rate, weight_decay, batch_size, max_epochs, gradient_clip_val: training settings.
@@ -135,6 +141,7 @@ class S4Forecaster(BaseEstimator):
     rates_: the rates (series step / training step) seen in training.
     context_length_: steps of history each forecast reads.
     linear_: whether the network has the linear path (`linear`, with "auto" decided).
+    nonnegative_: whether forecasts are floored at 0 (`nonnegative`, with "auto" decided).
     n_epochs_: epochs trained.
     best_val_loss_: lowest validation loss (inf when trained without validation), the
         weights before training included.
@@ -155,13 +162,15 @@ class S4Forecaster(BaseEstimator):
         futr_exog: Sequence[str] = (),
         hist_exog: Sequence[str] = (),
         cross_series: bool = False,
-        calendar_features: bool = False,
+        calendar_features: bool | str = "auto",
         norm: str = "mean",
         linear: bool | str = "auto",
         train_linear: bool = False,
         scaler: str | None = "standard",
         distribution: str = "quantile",
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+        calibrate_quantiles: bool = False,
+        nonnegative: bool | str = "auto",
         d_model: int = 64,
         n_layers: int = 4,
         d_state: int = 64,
@@ -201,6 +210,8 @@ class S4Forecaster(BaseEstimator):
         self.scaler = scaler
         self.distribution = distribution
         self.quantiles = quantiles
+        self.calibrate_quantiles = calibrate_quantiles
+        self.nonnegative = nonnegative
         self.d_model = d_model
         self.n_layers = n_layers
         self.d_state = d_state
@@ -267,11 +278,9 @@ class S4Forecaster(BaseEstimator):
         train_step = training_step(series, parse_freq(self.freq, kind) if self.freq is not None else None)
         rates = [series_rate(s, train_step) for s in series]
         scaling = [fit_scale(s.y, self.scaler) for s in series]
-        if self.calendar_features:
-            warn_short_calendar(series)
         # Past-only inputs: hist_exog, then the cross-series targets when cross_series=True.
         n_hist = series[0].covariates.shape[1] - len(self.futr_exog)
-        featurizer = Featurizer(len(self.futr_exog), n_hist, self.calendar_features)
+        featurizer = Featurizer(len(self.futr_exog), n_hist, calendar_periods(self.calendar_features, series))
         featurizer.fit(series)
         for s, (loc, scale) in zip(series, scaling):
             reading.check_series_range(self, "df", s, loc, scale, featurizer)
@@ -292,6 +301,8 @@ class S4Forecaster(BaseEstimator):
             if linear:
                 fit_linear_path(net, datasets[0], seed, self.train_linear)
             result = train_network(self, net, head, *datasets, seed)
+            if self.calibrate_quantiles and isinstance(head, QuantileHead):
+                calibrate_quantiles(net, head, datasets[1])
 
         self.n_epochs_ = result.n_epochs
         self.best_val_loss_ = result.best_val_loss
@@ -300,6 +311,10 @@ class S4Forecaster(BaseEstimator):
         self.time_kind_ = kind
         self.context_length_ = context_length
         self.linear_ = linear
+        self.nonnegative_ = (
+            all(np.nanmin(s.y, initial=0.0) >= 0 for s in series)
+            if self.nonnegative == "auto" else bool(self.nonnegative)
+        )
         self.featurizer_ = featurizer
         self.head_ = head
         self.net_ = net
@@ -377,6 +392,7 @@ class S4Forecaster(BaseEstimator):
         return forecast_frame(
             uids, futures, self.head_, raw, shift, scale, columns=self._columns,
             quantiles=list(self._quantile_cols), num_samples=num_samples, random_state=self.random_state,
+            floor=0.0 if self.nonnegative_ else None,
         )
 
     @property

@@ -123,9 +123,12 @@ def forecast_frame(
     quantiles: Sequence[float],
     num_samples: int | None = None,
     random_state=None,
+    floor: float | None = None,
 ) -> pd.DataFrame:
     """Forecast frame (id, time, point, quantile columns) from head outputs raw (sum H_i, n_out)
-    mapped to the data's units by `* scale + shift` (sum H_i,); or sample paths."""
+    mapped to the data's units by `* scale + shift` (sum H_i,); or sample paths. Values below
+    `floor` (e.g. 0 for counts) are raised to it."""
+    low = -np.inf if floor is None else floor
     lengths = [len(f.times) for f in futures]
     target = columns["target_col"]
     frame = pd.DataFrame(
@@ -144,11 +147,12 @@ def forecast_frame(
         draws = head.sample(raw, num_samples, check_random_state(random_state)) * scale + shift  # (n, sum H_i)
         out = frame.loc[np.tile(np.arange(len(frame)), num_samples)].reset_index(drop=True)
         out.insert(2, "sample", np.repeat(np.arange(num_samples), len(frame)))
-        out[target] = draws.reshape(num_samples, -1).ravel()
+        out[target] = np.maximum(draws.reshape(num_samples, -1).ravel(), low)
         return out
-    frame[pred_col(target)] = head.point(raw) * scale + shift
+    frame[pred_col(target)] = np.maximum(head.point(raw) * scale + shift, low)
     if quantiles:
         values = head.quantile(raw, list(quantiles)) * scale[:, None] + shift[:, None]  # (sum H_i, Q)
+        values = np.maximum(values, low)
         for k, column in enumerate(quantile_cols(target, quantiles).values()):
             frame[column] = values[:, k]
     return frame

@@ -42,9 +42,11 @@ def check_params(est: S4Forecaster) -> None:
     for name, allowed in choices:
         if getattr(est, name) not in allowed:
             raise ValueError(f"{name}={getattr(est, name)!r} must be one of {allowed}")
-    if est.linear != "auto" and not isinstance(est.linear, (bool, np.bool_)):
-        raise TypeError(f"linear={est.linear!r} must be True, False or 'auto'")
-    for name in ("train_linear", "calendar_features", "cross_series"):
+    for name in ("linear", "nonnegative", "calendar_features"):
+        value = getattr(est, name)
+        if not (isinstance(value, str) and value == "auto") and not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name}={value!r} must be True, False or 'auto'")
+    for name in ("train_linear", "cross_series", "calibrate_quantiles"):
         if not isinstance(getattr(est, name), (bool, np.bool_)):
             raise TypeError(f"{name}={getattr(est, name)!r} must be True or False")
     QuantileHead(est.quantiles)  # validates the levels

@@ -22,7 +22,7 @@ from s4ts._persistence import (
     write_model,
 )
 from s4ts.data.frames import SeriesData, parse_freq
-from s4ts.data.windows import Featurizer
+from s4ts.data.windows import CALENDAR_PERIODS, Featurizer
 from s4ts.forecasting.inference import SeriesState
 from s4ts.forecasting.params import check_params
 from s4ts.nn.distributions import head_from_config
@@ -108,12 +108,13 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
         "rates": est.rates_,
         "context_length": est.context_length_,
         "linear": est.linear_,
+        "nonnegative": est.nonnegative_,
         "n_epochs": est.n_epochs_,
         "best_epoch": est.best_epoch_,
         "best_val_loss": est.best_val_loss_ if math.isfinite(est.best_val_loss_) else None,
         "head": est.head_.config(),
         "featurizer": {
-            "n_futr": feat.n_futr, "n_hist": feat.n_hist, "calendar": feat.calendar,
+            "n_futr": feat.n_futr, "n_hist": feat.n_hist, "calendar": list(feat.calendar),
             "cov_loc": feat.cov_loc.tolist(), "cov_scale": feat.cov_scale.tolist(),
         },
         "series": series,
@@ -128,6 +129,16 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
     write_model(path, _ESTIMATOR, config, tensors)
 
 
+def _calendar_periods(saved) -> tuple[str, ...]:
+    """The featurizer's calendar cycles; files of earlier versions hold True (all) or False."""
+    if isinstance(saved, bool):
+        return tuple(CALENDAR_PERIODS) if saved else ()
+    if not isinstance(saved, list) or not set(saved) <= set(CALENDAR_PERIODS):
+        raise ModelFileError(f"config.json: featurizer.calendar={saved!r} must list calendar cycles "
+                             f"among {list(CALENDAR_PERIODS)}")
+    return tuple(saved)
+
+
 def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
     """Read a model written by `save`."""
     config, tensors = read_model(path, _ESTIMATOR)
@@ -140,6 +151,8 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
     est.context_length_ = config["context_length"]
     # Files of earlier versions, whose `linear` was always True or False, lack the key.
     est.linear_ = config.get("linear", bool(est.linear))
+    # Files of earlier versions forecast unfloored.
+    est.nonnegative_ = config.get("nonnegative", False)
     est.n_epochs_ = config["n_epochs"]
     est.best_epoch_ = config.get("best_epoch")  # absent in files written by earlier versions
     best = config["best_val_loss"]
@@ -147,7 +160,7 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
     est.head_ = head_from_config(config["head"])
     feat = config["featurizer"]
     est.featurizer_ = Featurizer(
-        feat["n_futr"], feat["n_hist"], feat["calendar"],
+        feat["n_futr"], feat["n_hist"], _calendar_periods(feat["calendar"]),
         np.array(feat["cov_loc"], dtype=float), np.array(feat["cov_scale"], dtype=float),
     )
     est.net_ = est._make_net(est.featurizer_, est.head_, est.context_length_, est.linear_)

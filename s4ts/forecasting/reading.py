@@ -34,7 +34,8 @@ def read_series(
             f"{name}: time column {est.time_col!r} holds {found} time but the model was "
             f"fitted on {kind} time; give timestamps of the same kind"
         )
-    if est.calendar_features and found != "datetime":
+    if est.calendar_features is not False and not isinstance(est.calendar_features, str) \
+            and found != "datetime":  # True (or numpy's True); "auto" reads no calendar here
         raise ValueError(
             f"{name}: calendar_features=True needs datetime timestamps, but {est.time_col!r} "
             f"holds integers; set calendar_features=False"

@@ -10,13 +10,13 @@ from torch.utils.data import DataLoader, RandomSampler, Subset
 from s4ts import _training
 from s4ts.data.windows import WindowDataset
 from s4ts.forecasting.lightning_module import ForecastingModule
-from s4ts.nn.distributions import Head
-from s4ts.nn.forecast_net import ForecastNet
+from s4ts.nn.distributions import Head, QuantileHead
+from s4ts.nn.forecast_net import ForecastNet, Timing
 
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["fit_linear_path", "train_network"]
+__all__ = ["calibrate_quantiles", "fit_linear_path", "train_network"]
 
 # Training windows the least-squares start of the linear path reads at most.
 _LINEAR_FIT_WINDOWS = 50_000
@@ -59,3 +59,19 @@ def train_network(
     val_loader = DataLoader(val, batch_size=est.batch_size) if len(val) else None
     module = ForecastingModule(net, head, est.learning_rate, est.weight_decay)
     return _training.fit_module(est, module, train_loader, val_loader)
+
+
+@torch.no_grad()
+def calibrate_quantiles(net: ForecastNet, head: QuantileHead, val: WindowDataset) -> int:
+    """Set the head's quantile widths from the validation windows (which training did not
+    fit, though early stopping read their loss); returns the observed points used."""
+    net.eval()
+    outputs, truths = [], []
+    for batch in DataLoader(val, batch_size=256):
+        timing = Timing.from_steps(batch["dt"], batch["regular"])
+        raw, shift, scale = net(batch["x"], timing, batch["valid"])  # (B, H, Q), (B, 1) x2
+        outputs.append((raw * scale[..., None] + shift[..., None]).reshape(-1, raw.shape[-1]))
+        truths.append(batch["y"].masked_fill(~batch["loss_mask"], float("nan")).reshape(-1))
+    if not outputs:
+        return 0
+    return head.calibrate(torch.cat(outputs).double().numpy(), torch.cat(truths).double().numpy())

@@ -26,14 +26,59 @@ def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
     return (values * mask).sum() / mask.sum().clamp_min(1.0)
 
 
-class QuantileHead:
-    """One output per quantile level, trained with the pinball (quantile) loss."""
+# Bounds of a calibrated width factor, and the fewest observed points that set one.
+_WIDTH_BOUNDS = (0.2, 5.0)
+MIN_CALIBRATION_POINTS = 20
 
-    def __init__(self, quantiles: Sequence[float]) -> None:
+
+class QuantileHead:
+    """One output per quantile level, trained with the pinball (quantile) loss.
+
+    `widths` (one per level, 1 = as trained) scale each quantile's distance from the median
+    at prediction time; `calibrate` sets them from held-out windows."""
+
+    def __init__(self, quantiles: Sequence[float], widths: Sequence[float] | None = None) -> None:
         levels = sorted({float(q) for q in quantiles})
         if not levels or not all(0.0 < q < 1.0 for q in levels):
             raise ValueError(f"quantiles={list(quantiles)} must be levels strictly between 0 and 1")
         self.quantiles = levels
+        self.widths = [1.0] * len(levels) if widths is None else [float(w) for w in widths]
+        if len(self.widths) != len(levels):
+            raise ValueError(f"{len(self.widths)} widths for {len(levels)} quantile levels")
+
+    def _ordered(self, raw: np.ndarray) -> np.ndarray:
+        """Sorted outputs (..., Q) (sorting removes quantile crossing without changing
+        well-ordered outputs), each level's distance from the median times its width."""
+        ordered = np.sort(raw, axis=-1)
+        if 0.5 not in self.quantiles or all(w == 1.0 for w in self.widths):
+            return ordered
+        median = ordered[..., [self.quantiles.index(0.5)]]
+        return np.sort(median + np.asarray(self.widths) * (ordered - median), axis=-1)
+
+    def calibrate(self, raw: np.ndarray, y: np.ndarray) -> int:
+        """Set each level's width so that on held-out forecasts raw (N, Q) of truths y (N,)
+        (NaN: unobserved) the share of truths below the level's quantile is the level (the
+        empirical quantile of the ratios, not split conformal's conservative rounding, which
+        over-covers with the few dozen points of one validation window; bounded to 0.2-5).
+        Returns the points used; with fewer than `MIN_CALIBRATION_POINTS` the widths stay 1."""
+        seen = np.isfinite(y)
+        ordered, y = np.sort(raw[seen], axis=-1), y[seen]
+        if len(y) < MIN_CALIBRATION_POINTS or 0.5 not in self.quantiles:
+            return 0
+        median = ordered[:, self.quantiles.index(0.5)]
+        widths = []
+        for j, level in enumerate(self.quantiles):
+            gap = ordered[:, j] - median  # (N,) < 0 below the median, > 0 above
+            usable = np.abs(gap) > 1e-9
+            if level == 0.5 or usable.sum() < MIN_CALIBRATION_POINTS:
+                widths.append(1.0)
+                continue
+            # y < median + w * gap  <=>  ratio < w above the median, ratio > w below it.
+            ratio = (y[usable] - median[usable]) / gap[usable]
+            share = level if level > 0.5 else 1 - level  # of ratios that must fall below w
+            widths.append(float(np.clip(np.quantile(ratio, share), *_WIDTH_BOUNDS)))
+        self.widths = widths
+        return len(y)
 
     @property
     def n_outputs(self) -> int:
@@ -56,16 +101,14 @@ class QuantileHead:
         unknown = sorted(set(levels) - set(self.quantiles))
         if unknown:
             raise ValueError(f"quantile levels {unknown} were not trained; trained: {self.quantiles}")
-        # Sorting removes quantile crossing without changing well-ordered outputs.
-        ordered = np.sort(raw, axis=-1)
-        return ordered[..., [self.quantiles.index(q) for q in levels]]
+        return self._ordered(raw)[..., [self.quantiles.index(q) for q in levels]]
 
     def point(self, raw: np.ndarray) -> np.ndarray:
         """Median forecast (...,); the head always trains level 0.5 for it."""
         return self.quantile(raw, [0.5])[..., 0]
 
     def config(self) -> dict[str, Any]:
-        return {"kind": "quantile", "quantiles": self.quantiles}
+        return {"kind": "quantile", "quantiles": self.quantiles, "widths": self.widths}
 
 
 class StudentTHead:
@@ -157,7 +200,7 @@ def make_head(distribution: str, quantiles: Sequence[float]) -> Head:
 def head_from_config(config: dict[str, Any]) -> Head:
     """Rebuild a head from its `config()`."""
     if config["kind"] == "quantile":
-        return QuantileHead(config["quantiles"])
+        return QuantileHead(config["quantiles"], config.get("widths"))  # older files: none
     if config["kind"] in ("student_t", "point"):
         return make_head(config["kind"], ())
     raise ValueError(f"unknown head kind {config['kind']!r}")

