@@ -34,9 +34,8 @@ from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, qua
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
 from s4ts.forecasting.rates import check_rate_argument, check_rates, horizon_steps_of
-from s4ts.forecasting.training import calibrate_quantiles, fit_linear_path, train_network
-from s4ts.nn.distributions import Head, QuantileHead, StudentTHead, make_head
-from s4ts.nn.forecast_net import ForecastNet
+from s4ts.forecasting.training import build_net, calibrate_quantiles, fit_linear_path, train_network
+from s4ts.nn.distributions import QuantileHead, make_head
 
 __all__ = ["S4Forecaster"]
 
@@ -293,7 +292,7 @@ class S4Forecaster(BaseEstimator):
         linear = all(s.freq is not None for s in series) if self.linear == "auto" else bool(self.linear)
         seed = _training.seed_from(self.random_state)
         with _training.seeded(seed):
-            net = self._make_net(featurizer, head, context_length, linear)
+            net = build_net(self, featurizer, head, context_length, linear)
             datasets = [
                 WindowDataset(inputs, targets, steps, index, context_length, horizon, featurizer.hidden_channels)
                 for index in window_index([len(y) for y in targets], horizon, val_size)
@@ -324,22 +323,6 @@ class S4Forecaster(BaseEstimator):
             for s, (loc, scale), rate in zip(series, scaling, rates)
         }
         return self
-
-    def _cross_channels(self, featurizer: Featurizer) -> list[int]:
-        """Input channels of the cross-series targets: the last past-only covariates."""
-        n_cross = featurizer.n_hist - len(self.hist_exog) if self.cross_series else 0
-        return featurizer.hidden_channels[len(featurizer.hidden_channels) - n_cross :]
-
-    def _make_net(self, featurizer: Featurizer, head: Head, context_length: int, linear: bool) -> ForecastNet:
-        # The linear path adds to a Student-t's location only, to every output of the other heads.
-        location = [0] if isinstance(head, StudentTHead) else None
-        return ForecastNet(
-            featurizer.n_channels, head.n_outputs, context_length, self.horizon, norm=self.norm, linear=linear,
-            location_outputs=location, normalised_inputs=self._cross_channels(featurizer),
-            d_model=self.d_model, n_layers=self.n_layers,
-            d_state=self.d_state, mode=self.mode, init=self.init, dropout=self.dropout,
-            dt_min=self.dt_min, dt_max=self.dt_max, ssm_lr=self.ssm_lr,
-        )
 
     # ------------------------------------------------------------------ states and forecasts
 

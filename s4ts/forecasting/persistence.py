@@ -25,6 +25,7 @@ from s4ts.data.frames import SeriesData, parse_freq
 from s4ts.data.windows import CALENDAR_PERIODS, Featurizer
 from s4ts.forecasting.inference import SeriesState
 from s4ts.forecasting.params import check_params
+from s4ts.forecasting.training import build_net
 from s4ts.nn.distributions import head_from_config
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
         feat["n_futr"], feat["n_hist"], _calendar_periods(feat["calendar"]),
         np.array(feat["cov_loc"], dtype=float), np.array(feat["cov_scale"], dtype=float),
     )
-    est.net_ = est._make_net(est.featurizer_, est.head_, est.context_length_, est.linear_)
+    est.net_ = build_net(est, est.featurizer_, est.head_, est.context_length_, est.linear_)
     load_weights(est.net_, tensors["net"], config)
     est.net_.eval()
     integer = est.time_kind_ == "integer"

@@ -8,18 +8,34 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler, Subset
 
 from s4ts import _training
-from s4ts.data.windows import WindowDataset
+from s4ts.data.windows import Featurizer, WindowDataset
 from s4ts.forecasting.lightning_module import ForecastingModule
-from s4ts.nn.distributions import Head, QuantileHead
+from s4ts.nn.distributions import Head, QuantileHead, StudentTHead
 from s4ts.nn.forecast_net import ForecastNet, Timing
 
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["calibrate_quantiles", "fit_linear_path", "train_network"]
+__all__ = ["build_net", "calibrate_quantiles", "fit_linear_path", "train_network"]
 
 # Training windows the least-squares start of the linear path reads at most.
 _LINEAR_FIT_WINDOWS = 50_000
+
+
+def build_net(est: S4Forecaster, featurizer: Featurizer, head: Head, context_length: int,
+              linear: bool) -> ForecastNet:
+    """The untrained network of an estimator's settings, for inputs of `featurizer`."""
+    # The cross-series targets are the last past-only covariates (normalised like y).
+    n_cross = featurizer.n_hist - len(est.hist_exog) if est.cross_series else 0
+    cross = featurizer.hidden_channels[len(featurizer.hidden_channels) - n_cross :]
+    # The linear path adds to a Student-t's location only, to every output of the other heads.
+    location = [0] if isinstance(head, StudentTHead) else None
+    return ForecastNet(
+        featurizer.n_channels, head.n_outputs, context_length, est.horizon, norm=est.norm, linear=linear,
+        location_outputs=location, normalised_inputs=cross,
+        d_model=est.d_model, n_layers=est.n_layers, d_state=est.d_state, mode=est.mode, init=est.init,
+        dropout=est.dropout, dt_min=est.dt_min, dt_max=est.dt_max, ssm_lr=est.ssm_lr,
+    )
 
 
 def fit_linear_path(net: ForecastNet, train: WindowDataset, seed: int, trainable: bool) -> None:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from bench_scripts import load_script
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "calibration.py"
 TINY = "max_epochs=1,batches_per_epoch=3,d_model=8,n_layers=1,d_state=8"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("calibration_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("calibration.py")
 
 
 @pytest.mark.parametrize("options, message", [

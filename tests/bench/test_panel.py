@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from bench_scripts import load_script
 
 from s4ts.bench import panel
 from s4ts.bench.panel import PanelSpec, score_backtest, seasonal_naive_backtest, split_for
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "defaults.py"
 DAYS = pd.date_range("2020-01-01", periods=12, freq="D")
 
 
@@ -120,10 +118,7 @@ def test_subsample_is_deterministic_and_spread():
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("defaults_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("defaults.py")
 
 
 def test_config_parsing(script):

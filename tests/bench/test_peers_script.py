@@ -3,26 +3,20 @@ the --quick smoke run (statsforecast and NeuralForecast from the `peers` extra) 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from bench_scripts import load_script
 
 from s4ts.bench import panel
-
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "peers.py"
 
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("peers", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("peers.py")
 
 
 @pytest.mark.parametrize("options, message", [
