@@ -6,6 +6,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
 
 
@@ -15,3 +17,12 @@ def load_script(filename: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def usage_error(script: ModuleType, options: list[str], capsys) -> str:
+    """What `script.main(options)` wrote to stderr, having exited with argparse's usage
+    error (code 2)."""
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(options)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from bench_scripts import load_script
+from bench_scripts import load_script, usage_error
 
 TINY = "max_epochs=1,batches_per_epoch=3,d_model=8,n_layers=1,d_state=8"
 
@@ -21,10 +21,7 @@ def script():
     (["--max-series", "0"], "--max-series must be at least 1"),
 ])
 def test_bad_options_exit_with_a_usage_error(script, capsys, options, message):
-    with pytest.raises(SystemExit) as exit_info:
-        script.main(options)
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message in usage_error(script, options, capsys)
 
 
 def test_one_fit_scores_both_widths_on_the_same_windows(script, tmp_path, capsys):

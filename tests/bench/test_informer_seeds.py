@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bench_scripts import load_script
+from bench_scripts import load_script, usage_error
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +23,14 @@ def script():
     (["--no-baseline"], "--search, --ensemble and --no-baseline do not apply"),
 ])
 def test_bad_options_exit_with_a_usage_error(script, capsys, options, message):
-    with pytest.raises(SystemExit) as exit_info:
-        script.main(options)
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message in usage_error(script, options, capsys)
 
 
 def test_missing_data_file_is_a_usage_error(script, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("S4TS_DATA", str(tmp_path))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    with pytest.raises(SystemExit) as exit_info:
-        script.main(["--dataset", "Weather", "--horizons", "96"])
-    assert exit_info.value.code == 2
-    assert "weather.csv (Weather) not found" in capsys.readouterr().err
+    err = usage_error(script, ["--dataset", "Weather", "--horizons", "96"], capsys)
+    assert "weather.csv (Weather) not found" in err
 
 
 def test_tiny_run_scores_every_seed_and_their_mean(script, tmp_path: Path, capsys):

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from bench_scripts import load_script
+from bench_scripts import load_script, usage_error
 
 from s4ts.bench import panel
 
@@ -27,10 +27,7 @@ def script():
     (["--reuse", "no/such/peers.json"], "--reuse no/such/peers.json: not a peers.json"),
 ])
 def test_bad_options_exit_with_a_usage_error(script, capsys, options, message):
-    with pytest.raises(SystemExit) as exit_info:
-        script.main(options)
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert message in usage_error(script, options, capsys)
 
 
 def test_peer_frame_interpolates_gaps_in_a_copy(script):
