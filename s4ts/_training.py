@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import math
 import sys
@@ -21,11 +22,27 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 __all__ = [
-    "EpochLines", "KeepBest", "TrainingResult", "check_training_params", "fit_module", "quiet_lightning", "seed_from",
-    "seeded",
+    "EpochLines", "KeepBest", "TrainingResult", "check_training_params", "extra_callbacks", "fit_module",
+    "quiet_lightning", "seed_from", "seeded",
 ]
 
 _LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric")
+
+# Callbacks added to every training run inside `extra_callbacks` (per thread: contextvars).
+_EXTRA_CALLBACKS: contextvars.ContextVar[tuple[L.Callback, ...]] = contextvars.ContextVar(
+    "s4ts_extra_callbacks", default=()
+)
+
+
+@contextlib.contextmanager
+def extra_callbacks(*callbacks: L.Callback) -> Iterator[None]:
+    """Add Lightning callbacks to the trainings started in this block (tuning reports and
+    prunes through them) without a constructor argument on the estimators."""
+    token = _EXTRA_CALLBACKS.set(_EXTRA_CALLBACKS.get() + callbacks)
+    try:
+        yield
+    finally:
+        _EXTRA_CALLBACKS.reset(token)
 
 
 @contextlib.contextmanager
@@ -161,6 +178,7 @@ def fit_module(
     progress_bar = est.verbose and sys.stdout.isatty()
     if est.verbose and not progress_bar:
         callbacks.append(EpochLines())
+    callbacks.extend(_EXTRA_CALLBACKS.get())
     max_time = est.max_time
     if max_time is not None and not isinstance(max_time, timedelta):
         max_time = timedelta(seconds=float(max_time))

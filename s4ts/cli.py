@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no progress, no summary)")
     fc.set_defaults(handler=_forecast)
 
+    _add_tune_parser(commands)
+
     bench = commands.add_parser(
         "bench",
         help="run a benchmark protocol (informer, speech)",
@@ -104,6 +106,78 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("options", nargs=argparse.REMAINDER, help="options of the benchmark")
     bench.set_defaults(handler=_bench)
     return parser
+
+
+def _add_tune_parser(commands) -> None:
+    tn = commands.add_parser(
+        "tune",
+        help="tune an S4Forecaster on a CSV file with Optuna (the tune extra)",
+        description="Search S4Forecaster settings with Optuna on the series of a CSV file (long "
+        "format), scoring each trial on rolling origins at the end of the data, and refit the "
+        "best. With --storage the study is kept in SQLite (a path) or PostgreSQL (a URL) and "
+        "resumes when rerun; `--worker` joins such a study as one more process.",
+    )
+    tn.add_argument("data", type=Path, nargs="?", help="CSV with id (optional for one series), time and target columns")
+    tn.add_argument("--horizon", type=int, help="number of steps to forecast (required unless --worker)")
+    tn.add_argument("--n-trials", type=int, default=None,
+                    help="finished trials the study should hold (default 20 unless --timeout)")
+    tn.add_argument("--timeout", type=float, default=None, help="seconds after which no new trial starts")
+    tn.add_argument("--storage", default=None,
+                    help="study database: a file path or sqlite:///PATH, or postgresql://USER@HOST/DB")
+    tn.add_argument("--study-name", default=None, help="study to create or resume in --storage")
+    tn.add_argument("--worker", action="store_true",
+                    help="join the study --study-name in --storage (started by s4ts tune) as one more worker")
+    tn.add_argument("--heartbeat", type=int, default=60,
+                    help="seconds between a running trial's heartbeats; a trial silent for twice that is failed and retried")
+    tn.add_argument("--out", type=Path, default=None,
+                    help="folder for best_params.json, trials.csv, history.png, importances.png and model/")
+    tn.add_argument("--metric", choices=["mase", "mae", "mse", "smape", "crps", "quantile_loss"], default="mase")
+    tn.add_argument("--cv", type=int, default=3, help="rolling validation origins at the end of the data (default 3)")
+    tn.add_argument("--cv-step", type=int, default=None, help="steps between origins (default: horizon)")
+    tn.add_argument("--season", type=int, default=1, help="seasonal-naive lag that scales MASE (default 1)")
+    tn.add_argument("--id-col", default=None, help="series id column (default: unique_id; absent = one series)")
+    tn.add_argument("--time-col", default="ds", help="time column (default: ds)")
+    tn.add_argument("--target", default="y", help="target column (default: y)")
+    tn.add_argument("--freq", type=_freq, default=None, help="step, e.g. 30min, h, D or an integer (default: inferred)")
+    tn.add_argument("--futr-exog", type=_name_list, default=[], help="future-known covariate columns")
+    tn.add_argument("--hist-exog", type=_name_list, default=[], help="past-only covariate columns")
+    tn.add_argument("--max-epochs", type=int, default=20, help="training epochs of each trial (default: 20)")
+    tn.add_argument("--batches-per-epoch", type=int, default=50, help="random batches per epoch (0: every window)")
+    tn.add_argument("--seed", type=int, default=0)
+    tn.add_argument("--quiet", action="store_true", help="no progress bar, no per-trial lines")
+    tn.set_defaults(handler=_tune)
+
+
+def _tune(args: argparse.Namespace) -> int:
+    try:
+        return _run_tune(args)
+    except ImportError as err:  # optuna not installed: the message names the extra
+        raise ValueError(str(err)) from None
+
+
+def _run_tune(args: argparse.Namespace) -> int:
+    from s4ts.tuning import command
+
+    if args.worker:
+        settings = command.study_record(args)
+        data = argparse.Namespace(**{key: settings[key] for key in command.COLUMN_KEYS})
+        df = _read_frame(Path(settings["data"]), data, "data file")
+        finished = command.join_study(args, settings, df)
+        print(f"worker finished {finished} trials of study {args.study_name!r}")
+        return 0
+    if args.data is None or args.horizon is None:
+        raise ValueError("give the data file and --horizon (or --worker with --storage and --study-name)")
+    if args.n_trials is None and args.timeout is None:
+        args.n_trials = 20
+    args.id_col_given = args.id_col is not None
+    args.id_col = args.id_col or "unique_id"
+    _check_writable(args.out, "--out", folder=True)
+    df = _read_frame(args.data, args, "data file")
+    result, _ = command.start_study(args, df)
+    print(f"best {result.metric} {result.best_value_:.4g} with {result.best_params_}")
+    for line in command.write_outputs(result, args.out) if args.out else []:
+        print(line)
+    return 0
 
 
 def _parse_times(values):

@@ -18,7 +18,7 @@ from s4ts.forecasting.inference import Future, SeriesState
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["backtest", "cross_validation", "evaluate", "historical_forecasts", "truncate"]
+__all__ = ["backtest", "cross_validation", "cross_validation_metrics", "evaluate", "historical_forecasts", "truncate"]
 
 
 def truncate(series: SeriesData, last: int) -> SeriesData:
@@ -89,14 +89,44 @@ def historical_forecasts(est: S4Forecaster, df, n_windows: int = 1, step: int | 
     return _rolling(est, series, _origins(est, series, n_windows, step), n_windows, step)
 
 
-def cross_validation(est: S4Forecaster, df, n_windows: int = 1, step: int | None = None) -> pd.DataFrame:
-    """Fit a clone of `est` on each series up to its first cutoff and forecast from every cutoff."""
+def _cross_validate(est: S4Forecaster, df, n_windows: int, step: int | None):
+    """Forecasts from every cutoff of a clone fitted up to the first, and the histories it fitted."""
     est._check_params()
     step = est.horizon if step is None else step
     series = est._series(df, "df")
     first_cuts = _origins(est, series, n_windows, step)
-    model = clone(est)._fit_series([truncate(s, cut) for s, cut in zip(series, first_cuts)])
-    return _rolling(model, series, first_cuts, n_windows, step)
+    history = [truncate(s, cut) for s, cut in zip(series, first_cuts)]
+    model = clone(est)._fit_series(history)
+    return _rolling(model, series, first_cuts, n_windows, step), history
+
+
+def cross_validation(est: S4Forecaster, df, n_windows: int = 1, step: int | None = None) -> pd.DataFrame:
+    """Fit a clone of `est` on each series up to its first cutoff and forecast from every cutoff."""
+    return _cross_validate(est, df, n_windows, step)[0]
+
+
+def cross_validation_metrics(
+    est: S4Forecaster, df, n_windows: int = 1, step: int | None = None, season: int = 1
+) -> dict[str, float]:
+    """Metrics (as `evaluate` returns) of `cross_validation`'s forecasts, MASE scaled by the
+    history before the first cutoff (the data the clone was fitted on)."""
+    _positive("season", season)
+    forecasts, history = _cross_validate(est, df, n_windows, step)
+    return _metrics(est, forecasts, history, season)
+
+
+def _metrics(est: S4Forecaster, forecasts: pd.DataFrame, history: list[SeriesData], season: int) -> dict[str, float]:
+    """`s4ts.metrics.evaluate` of backtest forecasts, scaled by the series' `history`."""
+    train = pd.DataFrame(
+        {
+            est.id_col: pd.Index([s.uid for s in history]).repeat([len(s.y) for s in history]),
+            est.target_col: np.concatenate([s.y for s in history]),
+        }
+    )
+    return metrics.evaluate(
+        forecasts, train, id_col=est.id_col, target_col=est.target_col, pred_col=est._pred_col,
+        quantile_cols=est._quantile_cols, season=season,
+    )
 
 
 def evaluate(est: S4Forecaster, df, season: int = 1) -> dict[str, float]:
@@ -112,14 +142,4 @@ def evaluate(est: S4Forecaster, df, season: int = 1) -> dict[str, float]:
             )
     cuts = [len(s.times) - 1 - est.horizon for s in series]
     history = [truncate(s, cut) for s, cut in zip(series, cuts)]
-    forecasts = backtest(est, series, cuts, est._states(history, "df"))
-    train = pd.DataFrame(
-        {
-            est.id_col: pd.Index([s.uid for s in history]).repeat([len(s.y) for s in history]),
-            est.target_col: np.concatenate([s.y for s in history]),
-        }
-    )
-    return metrics.evaluate(
-        forecasts, train, id_col=est.id_col, target_col=est.target_col, pred_col=est._pred_col,
-        quantile_cols=est._quantile_cols, season=season,
-    )
+    return _metrics(est, backtest(est, series, cuts, est._states(history, "df")), history, season)

@@ -1,0 +1,124 @@
+"""Trial objectives: fit a clone with the trial's parameters, score it on data it did not fit.
+
+Forecasters are scored on rolling-origin windows at the end of the data given to `tune`
+(`cv` origins `cv_step` apart; the clone is fitted on what precedes the first), classifiers
+on a stratified held-out share `cv` of the series. Either way the estimator's own
+early-stopping split lies inside the part it fits, and its per-epoch validation loss is what
+the trial reports to the pruner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as sk_metrics
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+
+from s4ts import _training
+from s4ts.data.sequences import align_labels, to_sequences
+from s4ts.forecasting.evaluation import cross_validation_metrics
+from s4ts.tuning._optuna import require_optuna
+from s4ts.tuning.pruning import PruningCallback
+from s4ts.tuning.spaces import SearchSpace, suggest
+
+__all__ = ["CLASSIFIER_METRICS", "FORECASTER_METRICS", "ClassifierObjective", "ForecastObjective"]
+
+# metric -> direction. Forecast metrics are those `S4Forecaster.evaluate` returns.
+FORECASTER_METRICS = {
+    "mase": "minimize", "mae": "minimize", "mse": "minimize", "smape": "minimize",
+    "crps": "minimize", "quantile_loss": "minimize",
+}
+CLASSIFIER_METRICS = {
+    "accuracy": "maximize", "balanced_accuracy": "maximize", "f1_macro": "maximize", "log_loss": "minimize",
+}
+
+
+class _Objective:
+    """Shared by both objectives: the trial's clone, its pruning callback, its recorded scores."""
+
+    metrics: dict[str, str]
+
+    def __init__(self, estimator: Any, space: SearchSpace, metric: str) -> None:
+        self.estimator = estimator
+        self.space = space
+        self.metric = metric
+
+    def _scores(self, model: Any) -> dict[str, float]:
+        raise NotImplementedError
+
+    def __call__(self, trial) -> float:
+        optuna = require_optuna()
+        params = suggest(trial, self.space, self.estimator)
+        # Also what a search-space function set without asking the trial: the refit reads this.
+        trial.set_user_attr("params", {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()})
+        model = clone(self.estimator).set_params(**params)
+        callback = PruningCallback(trial)
+        with _training.extra_callbacks(callback):
+            scores = self._scores(model)
+        trial.set_user_attr("epochs", callback.epochs_reported)
+        if callback.pruned:
+            raise optuna.TrialPruned(f"pruned after {callback.epochs_reported} epochs")
+        for name, value in scores.items():
+            trial.set_user_attr(name, float(value))
+        return float(scores[self.metric])
+
+
+class ForecastObjective(_Objective):
+    """Score S4Forecaster trials on `cv` rolling origins `cv_step` apart at the end of `df`."""
+
+    metrics = FORECASTER_METRICS
+
+    def __init__(self, estimator: Any, df: Any, space: SearchSpace, metric: str, cv: int,
+                 cv_step: int | None, season: int) -> None:
+        super().__init__(estimator, space, metric)
+        self.df, self.cv, self.cv_step, self.season = df, cv, cv_step, season
+
+    def _scores(self, model: Any) -> dict[str, float]:
+        return cross_validation_metrics(model, self.df, self.cv, self.cv_step, self.season)
+
+
+class ClassifierObjective(_Objective):
+    """Score S4Classifier trials on a stratified held-out share `cv` of the series."""
+
+    metrics = CLASSIFIER_METRICS
+
+    def __init__(self, estimator: Any, X: Any, y: Any, space: SearchSpace, metric: str, cv: float,
+                 seed: int, fit_params: dict[str, Any]) -> None:
+        super().__init__(estimator, space, metric)
+        series, ids = to_sequences(X)  # (C, L_i) arrays
+        labels = align_labels(y, ids, len(series))
+        self.fit_part, self.score_part = stratified_split(labels, cv, seed)
+        self.series, self.labels, self.fit_params = series, labels, fit_params
+
+    def _scores(self, model: Any) -> dict[str, float]:
+        model.fit([self.series[i] for i in self.fit_part], self.labels[self.fit_part], **self.fit_params)
+        X_score = [self.series[i] for i in self.score_part]
+        truth = self.labels[self.score_part]
+        sample_rate = self.fit_params.get("sample_rate")
+        proba = model.predict_proba(X_score, sample_rate=sample_rate)  # (n, n_classes)
+        predicted = model.classes_[proba.argmax(axis=1)]
+        return {
+            "accuracy": sk_metrics.accuracy_score(truth, predicted),
+            "balanced_accuracy": sk_metrics.balanced_accuracy_score(truth, predicted),
+            "f1_macro": sk_metrics.f1_score(truth, predicted, average="macro"),
+            "log_loss": sk_metrics.log_loss(truth, proba, labels=model.classes_),
+        }
+
+
+def stratified_split(labels: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the series to fit and those to score (share `share`), stratified by label."""
+    classes, counts = np.unique(labels, return_counts=True)
+    if counts.min() < 2:
+        raise ValueError(
+            f"class {classes[counts.argmin()].item()!r} has {counts.min()} series; a stratified tuning "
+            f"split needs at least two per class (one to fit, one to score)"
+        )
+    n_score = max(round(share * len(labels)), len(classes))
+    if len(labels) - n_score < len(classes):
+        raise ValueError(
+            f"cv={share!r} leaves {len(labels) - n_score} of {len(labels)} series to fit, fewer than "
+            f"the {len(classes)} classes; lower cv"
+        )
+    return train_test_split(np.arange(len(labels)), test_size=n_score, stratify=labels, random_state=seed)

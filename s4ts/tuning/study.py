@@ -1,0 +1,240 @@
+"""`tune`: an Optuna study over an estimator's parameters, and the refitted best estimator."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from s4ts._training import seed_from
+from s4ts.tuning import plotting
+from s4ts.tuning._optuna import require_optuna
+from s4ts.tuning.objective import (
+    CLASSIFIER_METRICS,
+    FORECASTER_METRICS,
+    ClassifierObjective,
+    ForecastObjective,
+)
+from s4ts.tuning.spaces import SearchSpace, check_names, default_search_space
+from s4ts.tuning.storage import open_storage, open_study
+
+__all__ = ["TuningResult", "optuna_logs", "run_study", "tune"]
+
+
+@dataclass
+class TuningResult:
+    """What `tune` leaves: the best estimator refitted on all the data (None with refit=False),
+    its parameters and validation score, the study and its trials as a DataFrame."""
+
+    best_estimator_: Any
+    best_params_: dict[str, Any]
+    best_value_: float
+    metric: str
+    study: Any
+    trials_: pd.DataFrame
+
+    def plot_history(self, path: str | os.PathLike | None = None):
+        """Trial values and the best so far (see `s4ts.tuning.plotting.plot_history`)."""
+        return plotting.plot_history(self.study, self.metric, path)
+
+    def plot_importances(self, path: str | os.PathLike | None = None):
+        """Parameter importances (see `s4ts.tuning.plotting.plot_importances`)."""
+        return plotting.plot_importances(self.study, path)
+
+
+def _kind(estimator: Any) -> str:
+    from s4ts.classification import S4Classifier
+    from s4ts.forecasting import S4Forecaster
+
+    if isinstance(estimator, S4Forecaster):
+        return "forecaster"
+    if isinstance(estimator, S4Classifier):
+        return "classifier"
+    raise TypeError(f"estimator must be an S4Forecaster or an S4Classifier, got {type(estimator).__name__}")
+
+
+def _check_count(name: str, value: Any, allow_none: bool = True) -> None:
+    if value is None and allow_none:
+        return
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name}={value!r} must be a positive integer")
+
+
+def _check_budget(n_trials: Any, timeout: Any, n_jobs: Any) -> None:
+    _check_count("n_trials", n_trials)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not timeout > 0):
+        raise ValueError(f"timeout={timeout!r} must be None or a positive number of seconds")
+    if n_trials is None and timeout is None:
+        raise ValueError("give n_trials, timeout or both: a study without either would never stop")
+    if not (isinstance(n_jobs, (int, np.integer)) and not isinstance(n_jobs, bool) and (n_jobs >= 1 or n_jobs == -1)):
+        raise ValueError(f"n_jobs={n_jobs!r} must be a positive integer or -1 (one thread per CPU)")
+
+
+def _shortest_fit_length(estimator: Any, df: Any, cv: int, cv_step: int | None) -> int:
+    """Steps of the shortest series before its first validation origin (the trials' fit data)."""
+    series = estimator._series(df, "df")
+    back = estimator.horizon + (cv_step or estimator.horizon) * (cv - 1)
+    shortest = min(len(s.times) for s in series) - back
+    if shortest <= estimator.horizon + 1:
+        raise ValueError(
+            f"the shortest series has {shortest + back} steps: too few for cv={cv} validation origins "
+            f"every {cv_step or estimator.horizon} steps with horizon {estimator.horizon} and still "
+            f"a history to fit; lower cv or cv_step"
+        )
+    return shortest
+
+
+def _progress_bar(verbose: bool) -> bool:
+    """A progress bar for a terminal; a log file or pipe gets optuna's one line per trial."""
+    return verbose and sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def optuna_logs(verbose: bool) -> Iterator[None]:
+    """Optuna's per-trial log lines with verbose=True and no progress bar (restored afterwards)."""
+    logger = logging.getLogger("optuna")
+    level = logger.level
+    if not verbose or _progress_bar(verbose):
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _finished(study, optuna) -> int:
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return len(study.get_trials(deepcopy=False, states=states))
+
+
+def _best_params(study, optuna) -> dict[str, Any]:
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        counts = pd.Series([t.state.name for t in study.trials]).value_counts().to_dict()
+        raise RuntimeError(f"study {study.study_name!r} has no complete trial (trials by state: {counts})")
+    return dict(study.best_trial.user_attrs.get("params", study.best_trial.params))
+
+
+def tune(
+    estimator: Any,
+    data: Any,
+    y: Any = None,
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    search_space: SearchSpace | None = None,
+    metric: str | None = None,
+    cv: float | None = None,
+    cv_step: int | None = None,
+    season: int = 1,
+    storage: Any = None,
+    study_name: str | None = None,
+    sampler: Any = None,
+    pruner: Any = None,
+    n_jobs: int = 1,
+    random_state: int | None = 0,
+    refit: bool = True,
+    fit_params: Mapping[str, Any] | None = None,
+    verbose: bool = True,
+) -> TuningResult:
+    """Search `estimator`'s parameters with Optuna; return the best, refitted on all of `data`.
+
+    estimator: an S4Forecaster (data: its training frame) or S4Classifier (data: X, y: labels);
+        parameters outside the search space keep the estimator's values.
+    n_trials: finished (complete or pruned) trials the study should hold; a resumed study or
+        several workers stop together once it does (each worker may finish the trial it is in).
+    timeout: seconds after which this call starts no new trial.
+    search_space: a dict of parameter -> optuna distribution (or list of choices), or a
+        function of the `optuna.Trial` returning a dict of parameters; default
+        `default_search_space(estimator)`.
+    metric: forecasters: "mase" (default), "mae", "mse", "smape", "crps", "quantile_loss", on
+        `cv` rolling origins (default 3) `cv_step` steps apart (default horizon) at the end of
+        `data`, MASE scaled with `season`; classifiers: "accuracy" (default),
+        "balanced_accuracy", "f1_macro" or "log_loss" on a stratified share `cv` (default 0.2).
+    storage: None (in memory), a file path or sqlite:/// URL (SQLite: resumable on one machine),
+        a postgresql:// URL (many processes or machines), or an optuna storage.
+    study_name: the study to create, or to resume when it exists in `storage`.
+    sampler, pruner: optuna's; default TPE seeded by `random_state`, and a median pruner that
+        compares each epoch's validation loss from the fourth trial and second epoch on.
+    n_jobs: trials run at once in threads of this process (-1: one per CPU).
+    fit_params: extra arguments of the classifier's fit (e.g. sample_rate).
+    verbose: optuna's progress bar on a terminal, else its log line per trial.
+    """
+    optuna = require_optuna()
+    kind = _kind(estimator)
+    _check_budget(n_trials, timeout, n_jobs)
+    metrics = FORECASTER_METRICS if kind == "forecaster" else CLASSIFIER_METRICS
+    metric = metric or next(iter(metrics))
+    if metric not in metrics:
+        raise ValueError(f"metric={metric!r} is not one for {type(estimator).__name__}; choose one of {list(metrics)}")
+    seed = seed_from(random_state)
+    if kind == "forecaster":
+        estimator._check_params()
+        cv = 3 if cv is None else cv
+        _check_count("cv", cv, allow_none=False)
+        _check_count("cv_step", cv_step)
+        _check_count("season", season, allow_none=False)
+        shortest = _shortest_fit_length(estimator, data, cv, cv_step)
+        space = default_search_space(estimator, shortest) if search_space is None else search_space
+        objective = ForecastObjective(estimator, data, space, metric, cv, cv_step, season)
+    else:
+        if y is None:
+            raise ValueError("tuning a classifier needs the labels: tune(classifier, X, y)")
+        cv = 0.2 if cv is None else cv
+        if isinstance(cv, bool) or not isinstance(cv, float) or not 0 < cv < 1:
+            raise ValueError(f"cv={cv!r} must be the held-out share of the series, a float in (0, 1)")
+        space = default_search_space(estimator) if search_space is None else search_space
+        objective = ClassifierObjective(estimator, data, y, space, metric, cv, seed, dict(fit_params or {}))
+    if not callable(space):
+        if not isinstance(space, Mapping):
+            raise TypeError(f"search_space must be a dict or a function of the trial, got {type(space).__name__}")
+        check_names(space, estimator, "search_space")
+    if not isinstance(verbose, bool):
+        raise TypeError(f"verbose={verbose!r} must be True or False")
+
+    record = {"estimator": type(estimator).__name__, "metric": metric}
+    with optuna_logs(verbose):
+        study = open_study(
+            open_storage(storage), study_name, record, metrics[metric],
+            sampler or optuna.samplers.TPESampler(seed=seed),
+            pruner or optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+        )
+        run_study(study, objective, n_trials, timeout, n_jobs, verbose)
+    best_params = _best_params(study, optuna)
+    best = None
+    if refit:
+        best = clone(estimator).set_params(**best_params)
+        if kind == "forecaster":
+            best.fit(data)
+        else:
+            best.fit(data, y, **dict(fit_params or {}))
+    return TuningResult(best, best_params, float(study.best_value), metric, study, study.trials_dataframe())
+
+
+def run_study(study, objective, n_trials: int | None, timeout: float | None, n_jobs: int, verbose: bool) -> None:
+    """Run trials of `objective` until the study holds `n_trials` finished ones (counting those
+    of earlier runs and other workers) or `timeout` seconds pass."""
+    optuna = require_optuna()
+    callbacks = []
+    remaining = None
+    if n_trials is not None:
+        remaining = n_trials - _finished(study, optuna)
+        if remaining <= 0:
+            return
+        # Other workers finish trials too: stop when the study, not this process, has enough.
+        callbacks.append(optuna.study.MaxTrialsCallback(
+            n_trials, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        ))
+    study.optimize(
+        objective, n_trials=remaining, timeout=timeout, n_jobs=n_jobs, callbacks=callbacks,
+        show_progress_bar=_progress_bar(verbose),
+    )
