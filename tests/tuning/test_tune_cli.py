@@ -1,0 +1,72 @@
+"""`s4ts tune`: a study on a CSV with its files, a worker joining it, usage errors."""
+
+import json
+
+import optuna
+import pandas as pd
+import pytest
+from tuning_data import HORIZON, series_frame
+
+from s4ts import S4Forecaster, cli
+
+FAST = ["--max-epochs", "2", "--batches-per-epoch", "4", "--quiet"]
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "load.csv"
+    series_frame().to_csv(path, index=False)
+    return path
+
+
+def test_tune_writes_parameters_trials_plots_and_the_model(csv_file, tmp_path, capsys):
+    out = tmp_path / "tuned"
+    assert cli.main(["tune", str(csv_file), "--horizon", str(HORIZON), "--n-trials", "3", "--out", str(out),
+                     *FAST]) == 0
+    summary = json.loads((out / "best_params.json").read_text())
+    assert summary["metric"] == "mase" and summary["n_trials"] == 3
+    assert {"context_length", "d_model", "learning_rate"} <= set(summary["best_params"])
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 3 and summary["best_value"] == pytest.approx(trials["value"].min())
+    assert (out / "history.png").stat().st_size > 1000 and (out / "importances.png").stat().st_size > 1000
+    model = S4Forecaster.load(out / "model")
+    assert model.context_length == summary["best_params"]["context_length"]
+    assert len(model.predict()) == 2 * HORIZON
+    assert "best mase" in capsys.readouterr().out
+
+
+def test_a_worker_joins_the_study_the_command_started(csv_file, tmp_path, capsys):
+    storage = tmp_path / "study.db"
+    common = ["--storage", str(storage), "--study-name", "load"]
+    # A timeout far below one trial's time: the first process finishes one trial and refits.
+    assert cli.main(["tune", str(csv_file), "--horizon", str(HORIZON), "--n-trials", "3", "--timeout", "0.01",
+                     *common, *FAST]) == 0
+    study = optuna.load_study(study_name="load", storage=f"sqlite:///{storage}")
+    assert len(study.trials) == 1
+    capsys.readouterr()
+    assert cli.main(["tune", "--worker", *common, "--quiet"]) == 0  # data, horizon, budget: from the study
+    assert "worker finished 2 trials of study 'load'" in capsys.readouterr().out
+    study = optuna.load_study(study_name="load", storage=f"sqlite:///{storage}")
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3  # the median pruner starts after three
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["tune", "--worker", "--quiet"], "--worker joins a study in a database: give --storage URL and --study-name"),
+    (["tune", "--quiet"], "give the data file and --horizon"),
+    (["tune", "{csv}", "--horizon", "12", "--storage", "foo://x/y", "--n-trials", "1", "--quiet"],
+     "unknown database scheme 'foo'"),
+    (["tune", "{csv}", "--horizon", "12", "--metric", "accuracy"], "invalid choice: 'accuracy'"),
+])
+def test_usage_errors(argv, message, csv_file, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([a.replace("{csv}", str(csv_file)) for a in argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_worker_cannot_join_a_study_made_elsewhere(tmp_path, capsys):
+    storage = tmp_path / "study.db"
+    optuna.create_study(storage=f"sqlite:///{storage}", study_name="python")
+    with pytest.raises(SystemExit):
+        cli.main(["tune", "--worker", "--storage", str(storage), "--study-name", "python", "--quiet"])
+    assert "was not started by `s4ts tune`" in capsys.readouterr().err
