@@ -28,8 +28,8 @@ import torch
 
 from s4ts.bench import informer
 from s4ts.bench.informer.baseline import evaluate
-from s4ts.bench.informer.cells import fit_linear_baseline, train_s4
-from s4ts.bench.informer.forecaster import point_forecasts, scores
+from s4ts.bench.informer.cells import fit_linear_baseline
+from s4ts.bench.informer.forecaster import point_forecasts, scores, train_s4
 from s4ts.bench.informer.protocol import (
     ProtocolData,
     load_protocol,

@@ -23,7 +23,7 @@ from s4ts.tuning._optuna import require_optuna
 from s4ts.tuning.pruning import PruningCallback
 from s4ts.tuning.spaces import SearchSpace, suggest
 
-__all__ = ["CLASSIFIER_METRICS", "FORECASTER_METRICS", "ClassifierObjective", "ForecastObjective"]
+__all__ = ["CLASSIFIER_METRICS", "FORECASTER_METRICS", "ClassifierObjective", "ForecastObjective", "Objective"]
 
 # metric -> direction. Forecast metrics are those `S4Forecaster.evaluate` returns.
 FORECASTER_METRICS = {
@@ -35,17 +35,19 @@ CLASSIFIER_METRICS = {
 }
 
 
-class _Objective:
-    """Shared by both objectives: the trial's clone, its pruning callback, its recorded scores."""
+class Objective:
+    """Shared by every objective: the trial's clone, its pruning callback, its recorded scores.
 
-    metrics: dict[str, str]
+    A subclass fits `model` and scores it in `_scores`; training runs with `pruning` among its
+    callbacks, and once `pruning.pruned` is set the scores are not read (it may skip them).
+    """
 
     def __init__(self, estimator: Any, space: SearchSpace, metric: str) -> None:
         self.estimator = estimator
         self.space = space
         self.metric = metric
 
-    def _scores(self, model: Any) -> dict[str, float]:
+    def _scores(self, model: Any, pruning: PruningCallback) -> dict[str, float]:
         raise NotImplementedError
 
     def __call__(self, trial) -> float:
@@ -56,7 +58,7 @@ class _Objective:
         model = clone(self.estimator).set_params(**params)
         callback = PruningCallback(trial)
         with _training.extra_callbacks(callback):
-            scores = self._scores(model)
+            scores = self._scores(model, callback)
         trial.set_user_attr("epochs", callback.epochs_reported)
         if callback.pruned:
             raise optuna.TrialPruned(f"pruned after {callback.epochs_reported} epochs")
@@ -65,24 +67,20 @@ class _Objective:
         return float(scores[self.metric])
 
 
-class ForecastObjective(_Objective):
+class ForecastObjective(Objective):
     """Score S4Forecaster trials on `cv` rolling origins `cv_step` apart at the end of `df`."""
-
-    metrics = FORECASTER_METRICS
 
     def __init__(self, estimator: Any, df: Any, space: SearchSpace, metric: str, cv: int,
                  cv_step: int | None, season: int) -> None:
         super().__init__(estimator, space, metric)
         self.df, self.cv, self.cv_step, self.season = df, cv, cv_step, season
 
-    def _scores(self, model: Any) -> dict[str, float]:
+    def _scores(self, model: Any, pruning: PruningCallback) -> dict[str, float]:
         return cross_validation_metrics(model, self.df, self.cv, self.cv_step, self.season)
 
 
-class ClassifierObjective(_Objective):
+class ClassifierObjective(Objective):
     """Score S4Classifier trials on a stratified held-out share `cv` of the series."""
-
-    metrics = CLASSIFIER_METRICS
 
     def __init__(self, estimator: Any, X: Any, y: Any, space: SearchSpace, metric: str, cv: float,
                  seed: int, fit_params: dict[str, Any]) -> None:
@@ -92,8 +90,10 @@ class ClassifierObjective(_Objective):
         self.fit_part, self.score_part = stratified_split(labels, cv, seed)
         self.series, self.labels, self.fit_params = series, labels, fit_params
 
-    def _scores(self, model: Any) -> dict[str, float]:
+    def _scores(self, model: Any, pruning: PruningCallback) -> dict[str, float]:
         model.fit([self.series[i] for i in self.fit_part], self.labels[self.fit_part], **self.fit_params)
+        if pruning.pruned:
+            return {}
         X_score = [self.series[i] for i in self.score_part]
         truth = self.labels[self.score_part]
         sample_rate = self.fit_params.get("sample_rate")

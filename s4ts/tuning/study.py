@@ -26,7 +26,7 @@ from s4ts.tuning.objective import (
 from s4ts.tuning.spaces import SearchSpace, check_names, default_search_space
 from s4ts.tuning.storage import open_storage, open_study
 
-__all__ = ["TuningResult", "optuna_logs", "run_study", "tune"]
+__all__ = ["TuningResult", "default_pruner", "default_sampler", "optuna_logs", "run_study", "tune"]
 
 
 @dataclass
@@ -48,6 +48,17 @@ class TuningResult:
     def plot_importances(self, path: str | os.PathLike | None = None):
         """Parameter importances (see `s4ts.tuning.plotting.plot_importances`)."""
         return plotting.plot_importances(self.study, path)
+
+
+def default_sampler(seed: int | None):
+    """TPE, seeded: what a study samples with unless told otherwise."""
+    return require_optuna().samplers.TPESampler(seed=seed)
+
+
+def default_pruner():
+    """The median pruner: from the fourth trial and the second epoch on, stop a trial whose
+    validation loss is worse than the median of earlier trials at the same epoch."""
+    return require_optuna().pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
 
 
 def _kind(estimator: Any) -> str:
@@ -205,8 +216,7 @@ def tune(
     with optuna_logs(verbose):
         study = open_study(
             open_storage(storage), study_name, record, metrics[metric],
-            sampler or optuna.samplers.TPESampler(seed=seed),
-            pruner or optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+            sampler or default_sampler(seed), pruner or default_pruner(),
         )
         run_study(study, objective, n_trials, timeout, n_jobs, verbose)
     best_params = _best_params(study, optuna)

@@ -132,7 +132,8 @@ def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
         tmp_path, "--search", "seq_len=24,48", "linear=true", "--ensemble", "2",
     )
     trials = record["search"]
-    assert [(t["seq_len"], t["linear"]) for t in trials] == [(24, True), (48, True)]
+    assert sorted((t["seq_len"], t["linear"]) for t in trials) == [(24, True), (48, True)]
+    assert record["study"]["complete"] == 2 and record["study"]["pruned"] == 0  # a grid prunes nothing
     best = min(trials, key=lambda t: t["val_mse"])
     assert record["selected"] == {"seq_len": best["seq_len"], "linear": True}
     assert record["seq_len"] == best["seq_len"] and record["ensemble"] == 2
@@ -140,6 +141,26 @@ def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
     assert np.isfinite(record["ours_mse"]) and record["ours_mse"] < 1.0
     # Two members, so the ensemble's validation score is not the chosen trial's alone.
     assert len(record["ours_epochs"]) == 2 and record["ours_val_mse"] != best["val_mse"]
+
+
+def test_tune_samples_trials_and_keeps_the_best_on_validation(tmp_path: Path):
+    record = run_tiny_etth1(tmp_path, "--tune", "3", "--search", "seq_len=24,48", "learning_rate=1e-3,3e-3")
+    study = record["study"]
+    assert study["complete"] + study["pruned"] == 3 == len(record["search"])
+    complete = [t for t in record["search"] if t["state"] == "COMPLETE"]
+    best = min(complete, key=lambda t: t["val_mse"])
+    assert record["selected"] == {"seq_len": best["seq_len"], "learning_rate": best["learning_rate"]}
+    assert record["ours_val_mse"] == pytest.approx(best["val_mse"])
+    assert record["linear_seq_len"] in (24, 48)  # the baseline chooses among the same contexts
+
+
+def test_bench_space_uses_the_protocol_context_lengths():
+    from s4ts.bench.informer.tuning import bench_space
+
+    space = bench_space(S4Forecaster(horizon=24, context_length=96), train_rows=300)
+    assert space["context_length"].choices == (96, 192)
+    assert {"d_model", "n_layers", "d_state", "mode", "dropout", "learning_rate", "weight_decay", "norm",
+            "linear"} <= set(space)
 
 
 def test_search_grid_parsing():
@@ -173,6 +194,13 @@ def test_bad_settings_fail_before_any_data_is_read(tmp_path: Path, monkeypatch, 
     informer.add_arguments(parser)
     with pytest.raises(ValueError, match=message):
         informer.run(parser.parse_args([*options, "--out", str(tmp_path / "out")]))
+
+
+def test_tune_needs_a_count_of_trials(tmp_path: Path):
+    parser = argparse.ArgumentParser()
+    informer.add_arguments(parser)
+    with pytest.raises(ValueError, match="--tune must be a number of trials"):
+        informer.run(parser.parse_args(["--tune", "-2", "--out", str(tmp_path)]))
 
 
 def test_ensemble_must_have_a_member(tmp_path: Path):

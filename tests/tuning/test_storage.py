@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import optuna
-import pytest
 from tuning_data import forecaster, series_frame
 
 from s4ts.tuning import open_storage, tune

@@ -5,39 +5,15 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-
-import numpy as np
 
 from s4ts.bench.informer.baseline import NORMS, LinearForecaster, evaluate
-from s4ts.bench.informer.forecaster import fit_forecaster, point_forecasts, scores
+from s4ts.bench.informer.forecaster import Trial, point_forecasts, scores, train_s4
 from s4ts.bench.informer.protocol import ProtocolData, load_published, published_value
-from s4ts.bench.informer.search import candidates
+from s4ts.bench.informer.tuning import choose
 
-__all__ = ["Trial", "fit_linear_baseline", "run_cell", "train_s4"]
+__all__ = ["fit_linear_baseline", "run_cell"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Trial:
-    """One trained configuration and its score on every validation window."""
-
-    overrides: dict
-    seq_len: int
-    model: object  # S4Forecaster or LinearForecaster
-    val_mse: float
-    val_preds: np.ndarray | None = None  # (n,) point forecasts of the validation windows
-    val_truth: np.ndarray | None = None  # (n,) their true values, in the same order
-
-
-def train_s4(data: ProtocolData, seq_len: int, horizon: int, params: dict, overrides: dict) -> Trial:
-    """S4Forecaster with `params` and then `overrides` (which may set seq_len), scored on validation."""
-    seq_len = overrides.get("seq_len", seq_len)
-    settings = {**params, **{k: v for k, v in overrides.items() if k != "seq_len"}}
-    model = fit_forecaster(data, seq_len, horizon, settings)
-    preds, truth = point_forecasts(model, data, "validation")
-    return Trial(overrides, seq_len, model, scores([preds], truth)[0], preds, truth)
 
 
 def _fit_linear(data: ProtocolData, seq_len: int, horizon: int, norm: str) -> Trial:
@@ -55,23 +31,22 @@ def fit_linear_baseline(data: ProtocolData, seq_lens: list[int], horizon: int) -
 
 def run_cell(
     data: ProtocolData, features: str, seq_len: int, horizon: int, params: dict,
-    baseline: bool = True, search: dict[str, list] | None = None, ensemble: int = 1,
+    baseline: bool = True, search: dict[str, list] | None = None, ensemble: int = 1, tune: int = 0,
 ) -> dict:
     """Train and test S4Forecaster (and, with `baseline`, the linear baseline).
 
-    Every configuration of `search` is trained once and scored on every validation window;
-    the best is retrained with `ensemble - 1` more seeds (`random_state` + k) and the mean
-    of the members' point forecasts is tested. Test data never take part in a choice. The
+    The model is chosen on validation (`tuning.choose`): `tune` trials sampled by TPE with
+    pruning (over the `search` values, or the bench space), or every combination of `search`;
+    the best is retrained with `ensemble - 1` more seeds (`random_state` + k) and the mean of
+    the members' point forecasts is tested. Test data never take part in a choice. The
     baseline is chosen on validation too: its normalisation and the same context lengths
-    (the `seq_len` values of `search`), so a longer context does not favour S4 alone.
+    as were searched, so a longer context does not favour S4 alone.
     """
-    search = search or {}
     record: dict = {"dataset": data.name, "features": features, "horizon": horizon}
     # CPU seconds next to wall seconds: on a shared machine the wall time overstates the cost.
     wall, cpu = time.perf_counter(), time.process_time()
-    trials = [train_s4(data, seq_len, horizon, params, overrides) for overrides in candidates(search)]
-    best = min(trials, key=lambda t: t.val_mse)
     seed = params.get("random_state", 0)
+    best, study, contexts = choose(data, seq_len, horizon, params, search or {}, tune, seed)
     members = [best] + [
         train_s4(data, seq_len, horizon, {**params, "random_state": seed + k}, best.overrides)
         for k in range(1, ensemble)
@@ -86,11 +61,12 @@ def run_cell(
     record["ours_best_epochs"] = [m.model.best_epoch_ for m in members]  # 0: the start was kept
     record["selected"] = best.overrides
     record["ensemble"] = ensemble
-    if len(trials) > 1:
-        record["search"] = [{**t.overrides, "val_mse": t.val_mse} for t in trials]
+    if len(study["trials"]) > 1:
+        record["search"] = study["trials"]
+        record["study"] = {key: study[key] for key in ("complete", "pruned", "seconds")}
     if baseline:
         wall = time.perf_counter()
-        linear = fit_linear_baseline(data, search.get("seq_len", [seq_len]), horizon)
+        linear = fit_linear_baseline(data, contexts, horizon)
         test_windows = data.windows(linear.seq_len, horizon)[2]
         record["linear_mse"], record["linear_mae"] = evaluate(linear.model, test_windows)
         record["linear_seq_len"], record["linear_norm"] = linear.seq_len, linear.overrides["norm"]

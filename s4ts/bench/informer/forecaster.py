@@ -9,6 +9,8 @@ through `historical_forecasts`, each origin reading its context from the rows be
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -16,10 +18,22 @@ from s4ts.bench.informer.protocol import SPLITS, ProtocolData
 from s4ts.forecasting import S4Forecaster
 from s4ts.forecasting.horizon import pred_col
 
-__all__ = ["fit_forecaster", "point_forecasts", "scores"]
+__all__ = ["Trial", "fit_forecaster", "point_forecasts", "scored_on_validation", "scores", "train_s4"]
 
 # Forecast origins scored per `historical_forecasts` call (bounds the forecast frame's memory).
 _ORIGINS_PER_CALL = 256
+
+
+@dataclass
+class Trial:
+    """One trained configuration and its score on every validation window."""
+
+    overrides: dict  # what was chosen; `seq_len` for the context length
+    seq_len: int
+    model: Any  # S4Forecaster or the linear baseline
+    val_mse: float
+    val_preds: np.ndarray | None = None  # (n,) point forecasts of the validation windows
+    val_truth: np.ndarray | None = None  # (n,) their true values, in the same order
 
 
 def fit_forecaster(data: ProtocolData, seq_len: int, horizon: int, params: dict) -> S4Forecaster:
@@ -52,3 +66,16 @@ def scores(preds: Sequence[np.ndarray], truth: np.ndarray) -> tuple[float, float
     """MSE and MAE of the mean of several models' point forecasts (an ensemble of seeds)."""
     error = np.mean(preds, axis=0) - truth
     return float(np.mean(error**2)), float(np.mean(np.abs(error)))
+
+
+def scored_on_validation(model: S4Forecaster, data: ProtocolData, overrides: dict) -> Trial:
+    """A fitted S4Forecaster's Trial: its forecasts and MSE on every validation window."""
+    preds, truth = point_forecasts(model, data, "validation")
+    return Trial(overrides, model.context_length, model, scores([preds], truth)[0], preds, truth)
+
+
+def train_s4(data: ProtocolData, seq_len: int, horizon: int, params: dict, overrides: dict) -> Trial:
+    """S4Forecaster with `params` and then `overrides` (which may set seq_len), scored on validation."""
+    seq_len = overrides.get("seq_len", seq_len)
+    settings = {**params, **{k: v for k, v in overrides.items() if k != "seq_len"}}
+    return scored_on_validation(fit_forecaster(data, seq_len, horizon, settings), data, overrides)
