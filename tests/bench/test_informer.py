@@ -96,6 +96,18 @@ def test_forecaster_scores_every_window_of_a_split_in_order():
     assert np.isclose(mae, np.mean(np.abs(preds + 0.5 - truth)))
 
 
+def test_a_validation_stride_scores_every_kth_window_of_the_same_set():
+    data = _synthetic(n_columns=2)
+    model = fit_forecaster(data, seq_len=12, horizon=4, params=TINY)
+    every, truth = point_forecasts(model, data, "validation")
+    strided, strided_truth = point_forecasts(model, data, "validation", stride=5)
+    count = data.n_origins("validation", 4)
+    kept = np.arange(0, count, 5)  # windows 0, 5, 10, ...
+    by_window = every.reshape(count, -1)  # (windows, columns x horizon)
+    assert np.allclose(strided, by_window[kept].reshape(-1), atol=1e-5)
+    assert np.allclose(strided_truth, truth.reshape(count, -1)[kept].reshape(-1))
+
+
 def run_tiny_etth1(tmp_path: Path, *options: str) -> dict:
     """Run `s4ts bench informer` on ETTh1 S, H=24, with a tiny model; return its JSON record."""
     data = os.environ.get("S4TS_DATA")
@@ -144,7 +156,9 @@ def test_search_picks_by_validation_and_ensembles(tmp_path: Path):
 
 
 def test_tune_samples_trials_and_keeps_the_best_on_validation(tmp_path: Path):
-    record = run_tiny_etth1(tmp_path, "--tune", "3", "--search", "seq_len=24,48", "learning_rate=1e-3,3e-3")
+    record = run_tiny_etth1(tmp_path, "--tune", "3", "--search", "seq_len=24,48", "learning_rate=1e-3,3e-3",
+                            "--val-stride", "7")
+    assert record["val_stride"] == 7
     study = record["study"]
     assert study["complete"] + study["pruned"] == 3 == len(record["search"])
     complete = [t for t in record["search"] if t["state"] == "COMPLETE"]
@@ -196,11 +210,15 @@ def test_bad_settings_fail_before_any_data_is_read(tmp_path: Path, monkeypatch, 
         informer.run(parser.parse_args([*options, "--out", str(tmp_path / "out")]))
 
 
-def test_tune_needs_a_count_of_trials(tmp_path: Path):
+@pytest.mark.parametrize("options, message", [
+    (["--tune", "-2"], "--tune must be a number of trials"),
+    (["--val-stride", "0"], "--val-stride must be a positive number"),
+])
+def test_study_options_are_checked(tmp_path: Path, options, message):
     parser = argparse.ArgumentParser()
     informer.add_arguments(parser)
-    with pytest.raises(ValueError, match="--tune must be a number of trials"):
-        informer.run(parser.parse_args(["--tune", "-2", "--out", str(tmp_path)]))
+    with pytest.raises(ValueError, match=message):
+        informer.run(parser.parse_args([*options, "--out", str(tmp_path)]))
 
 
 def test_ensemble_must_have_a_member(tmp_path: Path):

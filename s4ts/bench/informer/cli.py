@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "d_state, mode, dropout, learning rate, weight decay, norm and linear path",
     )
     parser.add_argument(
+        "--val-stride", type=int, default=1, metavar="K",
+        help="score the models (trials and ensemble) on every K-th validation window, which "
+             "makes each trial's score K times cheaper (default 1: every window); the test "
+             "split is always scored on every window",
+    )
+    parser.add_argument(
         "--search", nargs="+", metavar="KEY=V1,V2",
         help="the values to choose from on validation (e.g. seq_len=96,336 linear=true,false): "
              "every combination (Optuna's grid sampler), or N sampled ones with --tune N; seq_len "
@@ -106,6 +112,8 @@ def run(args: argparse.Namespace) -> str:
         raise ValueError(f"--ensemble must be at least 1, got {args.ensemble}.")
     if args.tune < 0:
         raise ValueError(f"--tune must be a number of trials (0: no study), got {args.tune}.")
+    if args.val_stride < 1:
+        raise ValueError(f"--val-stride must be a positive number of windows, got {args.val_stride}.")
     # Every configuration the run will train is checked now, not after hours of earlier cells.
     for overrides in candidates(search):
         settings = {k: v for k, v in {**params, **overrides}.items() if k != "seq_len"}
@@ -120,7 +128,8 @@ def run(args: argparse.Namespace) -> str:
         for features in args.features:
             data = load_protocol(name, features, args.data_dir)
             cells = [run_cell(data, features, seq_len, horizon, params, not args.no_baseline,
-                              search, args.ensemble, args.tune) for seq_len, horizon in cell_sizes]
+                              search, args.ensemble, args.tune, args.val_stride)
+                     for seq_len, horizon in cell_sizes]
             stem = out / f"informer_{name}_{features}"
             pd.DataFrame(cells).to_csv(stem.with_suffix(".csv"), index=False)
             stem.with_suffix(".md").write_text(markdown_table(cells) + "\n")
@@ -132,7 +141,8 @@ def run(args: argparse.Namespace) -> str:
         f"S4Forecaster arguments (others at their defaults): {params}",
         "Linear baseline: " + ("none" if args.no_baseline else
                                "ridge least squares, normalisation chosen on validation"),
-        f"Chosen on validation: {_choice(search, args.tune)}; ensemble of {args.ensemble}",
+        f"Chosen on validation (every {args.val_stride} window(s) apart): {_choice(search, args.tune)}; "
+        f"ensemble of {args.ensemble}",
         markdown_table(records), f"Total wall time: {total:.0f} s",
     ])
     run_name = "-".join(get_dataset(d).name for d in args.dataset) + "_" + "-".join(args.features)

@@ -46,17 +46,20 @@ def fit_forecaster(data: ProtocolData, seq_len: int, horizon: int, params: dict)
     return model.fit(data.frame(val_end))
 
 
-def point_forecasts(model: S4Forecaster, data: ProtocolData, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Point forecasts and true values (n,) of every stride-1 window whose targets lie in
-    `split`, in one fixed order (origin by origin, columns within)."""
+def point_forecasts(model: S4Forecaster, data: ProtocolData, split: str,
+                    stride: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Point forecasts and true values (n,) of the windows whose targets lie in `split`: every
+    one (`stride` 1) or every `stride`-th from the first, in one fixed order (origin by origin,
+    columns within)."""
     end = data.ends[SPLITS.index(split)]
-    count = data.n_origins(split, model.horizon)
+    count = data.n_origins(split, model.horizon)  # stride-1 windows
     first = end - model.horizon - count + 1  # the first window's first target row
+    total = (count - 1) // stride + 1
     preds, truth = [], []
-    for start in range(0, count, _ORIGINS_PER_CALL):
-        n = min(_ORIGINS_PER_CALL, count - start)
-        stop = first + start + n - 1 + model.horizon  # the last window of this call ends here
-        frame = model.historical_forecasts(data.frame(stop), n_windows=n, step=1)
+    for start in range(0, total, _ORIGINS_PER_CALL):
+        n = min(_ORIGINS_PER_CALL, total - start)
+        stop = first + stride * (start + n - 1) + model.horizon  # the last window of this call ends here
+        frame = model.historical_forecasts(data.frame(stop), n_windows=n, step=stride)
         preds.append(frame[pred_col(model.target_col)].to_numpy())
         truth.append(frame[model.target_col].to_numpy())
     return np.concatenate(preds), np.concatenate(truth)
@@ -68,14 +71,16 @@ def scores(preds: Sequence[np.ndarray], truth: np.ndarray) -> tuple[float, float
     return float(np.mean(error**2)), float(np.mean(np.abs(error)))
 
 
-def scored_on_validation(model: S4Forecaster, data: ProtocolData, overrides: dict) -> Trial:
-    """A fitted S4Forecaster's Trial: its forecasts and MSE on every validation window."""
-    preds, truth = point_forecasts(model, data, "validation")
+def scored_on_validation(model: S4Forecaster, data: ProtocolData, overrides: dict, stride: int = 1) -> Trial:
+    """A fitted S4Forecaster's Trial: its forecasts and MSE on every `stride`-th validation window."""
+    preds, truth = point_forecasts(model, data, "validation", stride)
     return Trial(overrides, model.context_length, model, scores([preds], truth)[0], preds, truth)
 
 
-def train_s4(data: ProtocolData, seq_len: int, horizon: int, params: dict, overrides: dict) -> Trial:
-    """S4Forecaster with `params` and then `overrides` (which may set seq_len), scored on validation."""
+def train_s4(data: ProtocolData, seq_len: int, horizon: int, params: dict, overrides: dict,
+             stride: int = 1) -> Trial:
+    """S4Forecaster with `params` and then `overrides` (which may set seq_len), scored on every
+    `stride`-th validation window."""
     seq_len = overrides.get("seq_len", seq_len)
     settings = {**params, **{k: v for k, v in overrides.items() if k != "seq_len"}}
-    return scored_on_validation(fit_forecaster(data, seq_len, horizon, settings), data, overrides)
+    return scored_on_validation(fit_forecaster(data, seq_len, horizon, settings), data, overrides, stride)

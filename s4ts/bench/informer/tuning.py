@@ -43,9 +43,9 @@ def bench_space(estimator: S4Forecaster, train_rows: int) -> dict[str, Any]:
 class ProtocolObjective(Objective):
     """Fit a trial's S4Forecaster on the train split; its objective is the validation MSE."""
 
-    def __init__(self, data: ProtocolData, estimator: S4Forecaster, space: dict[str, Any]) -> None:
+    def __init__(self, data: ProtocolData, estimator: S4Forecaster, space: dict[str, Any], stride: int) -> None:
         super().__init__(estimator, space, "mse")
-        self.data = data
+        self.data, self.stride = data, stride
         self.trained: list[Trial] = []
 
     def _scores(self, model: S4Forecaster, pruning: PruningCallback) -> dict[str, float]:
@@ -53,7 +53,7 @@ class ProtocolObjective(Objective):
         if pruning.pruned:
             return {}
         overrides = _bench_names({name: model.get_params()[name] for name in self.space})
-        trial = scored_on_validation(model, self.data, overrides)
+        trial = scored_on_validation(model, self.data, overrides, self.stride)
         self.trained.append(trial)
         return {"mse": trial.val_mse}
 
@@ -69,13 +69,14 @@ def _grid_space(grid: dict[str, list]) -> dict[str, list]:
 
 
 def choose(data: ProtocolData, seq_len: int, horizon: int, params: dict, grid: dict[str, list],
-           n_trials: int = 0, seed: int = 0) -> tuple[Trial, dict, list[int]]:
+           n_trials: int = 0, seed: int = 0, val_stride: int = 1) -> tuple[Trial, dict, list[int]]:
     """The cell's best trial on validation, a summary of the study (every trial's parameters,
     state, validation MSE and epochs; counts; seconds), and the context lengths searched (for
     the baseline). `n_trials` > 0: TPE with pruning over `grid`'s values, or over the bench
-    space when `grid` is empty; 0: every combination of `grid` (one training when it is empty)."""
+    space when `grid` is empty; 0: every combination of `grid` (one training when it is empty).
+    Trials are scored on every `val_stride`-th validation window."""
     if not grid and not n_trials:  # nothing to choose: no study, and no need of optuna
-        return train_s4(data, seq_len, horizon, params, {}), {"trials": []}, [seq_len]
+        return train_s4(data, seq_len, horizon, params, {}, val_stride), {"trials": []}, [seq_len]
     optuna = require_optuna()
     train_end, val_end, _ = data.ends
     estimator = S4Forecaster(horizon=horizon, context_length=seq_len, scaler=None,
@@ -87,7 +88,7 @@ def choose(data: ProtocolData, seq_len: int, horizon: int, params: dict, grid: d
     else:
         sampler, pruner = optuna.samplers.GridSampler(space, seed=seed), optuna.pruners.NopPruner()
         n_trials = math.prod(len(values) for values in space.values())
-    objective = ProtocolObjective(data, estimator, space)
+    objective = ProtocolObjective(data, estimator, space, val_stride)
     started = time.perf_counter()
     with optuna_logs(True):
         study = open_study(None, None, {"estimator": "S4Forecaster", "metric": "mse"}, "minimize", sampler, pruner)
