@@ -120,7 +120,8 @@ def _add_tune_parser(commands) -> None:
     tn.add_argument("data", type=Path, nargs="?", help="CSV with id (optional for one series), time and target columns")
     tn.add_argument("--horizon", type=int, help="number of steps to forecast (required unless --worker)")
     tn.add_argument("--n-trials", type=int, default=None,
-                    help="finished trials the study should hold (default 20 unless --timeout)")
+                    help="finished trials the study should hold (default 20 unless --timeout; a "
+                         "--worker takes the study's own unless given)")
     tn.add_argument("--timeout", type=float, default=None, help="seconds after which no new trial starts")
     tn.add_argument("--storage", default=None,
                     help="study database: a file path or sqlite:///PATH, or postgresql://USER@HOST/DB")

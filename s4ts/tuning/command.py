@@ -92,14 +92,20 @@ def study_record(args, wait_s: float = 60.0) -> dict[str, Any]:
 
 
 def join_study(args, settings: dict[str, Any], df) -> int:
-    """Run trials of the joined study until it holds its `n_trials` finished ones; returns the
-    trials this worker finished."""
+    """Run trials of the joined study until it holds its `n_trials` finished ones (or the
+    worker's own --n-trials / --timeout); returns the trials this worker finished."""
     optuna = require_optuna()
+    n_trials = args.n_trials or settings["n_trials"]
+    if n_trials is None and args.timeout is None:
+        raise ValueError(
+            f"study {args.study_name!r} was started with --timeout and no --n-trials, so it has no "
+            f"count of trials to finish; give this worker --n-trials N or --timeout SECONDS"
+        )
     storage = _storage(args)
     before = {t.number for t in optuna.load_study(study_name=args.study_name, storage=storage).trials}
     # Every worker samples with its own seed: the same seed would repeat the first process's trials.
     result = tune(
-        _estimator(settings), df, n_trials=settings["n_trials"], timeout=args.timeout,
+        _estimator(settings), df, n_trials=n_trials, timeout=args.timeout,
         metric=settings["metric"], cv=settings["cv"], cv_step=settings["cv_step"],
         season=settings["season"], storage=storage, study_name=args.study_name,
         random_state=(settings["seed"] + os.getpid()) % 2**31, refit=False, verbose=not args.quiet,

@@ -64,6 +64,16 @@ def test_usage_errors(argv, message, csv_file, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_a_worker_of_a_study_with_only_a_timeout_needs_a_budget(csv_file, tmp_path, capsys):
+    common = ["--storage", str(tmp_path / "study.db"), "--study-name", "timed"]
+    assert cli.main(["tune", str(csv_file), "--horizon", str(HORIZON), "--timeout", "0.01", *common, *FAST]) == 0
+    with pytest.raises(SystemExit):
+        cli.main(["tune", "--worker", *common, "--quiet"])
+    assert "started with --timeout and no --n-trials" in capsys.readouterr().err
+    assert cli.main(["tune", "--worker", "--n-trials", "2", *common, "--quiet"]) == 0
+    assert "worker finished 1 trials" in capsys.readouterr().out
+
+
 def test_a_worker_cannot_join_a_study_made_elsewhere(tmp_path, capsys):
     storage = tmp_path / "study.db"
     optuna.create_study(storage=f"sqlite:///{storage}", study_name="python")
