@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from s4ts.tuning._optuna import require_optuna
-from s4ts.tuning.objective import FORECASTER_METRICS
+from s4ts.tuning.objective import FORECASTER_METRICS, PROCESS
 from s4ts.tuning.storage import STUDY_ATTR, open_storage, open_study, redacted
 from s4ts.tuning.study import TuningResult, optuna_logs, tune
 
@@ -111,7 +111,9 @@ def join_study(args, settings: dict[str, Any], df) -> int:
         random_state=(settings["seed"] + os.getpid()) % 2**31, refit=False, verbose=not args.quiet,
     )
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-    return sum(t.number not in before and t.state in states for t in result.study.trials)
+    # Trials run by this process since it joined (other workers finish trials meanwhile).
+    return sum(t.number not in before and t.user_attrs.get("process") == PROCESS and t.state in states
+               for t in result.study.trials)
 
 
 def write_outputs(result: TuningResult, out: Path) -> list[str]:

@@ -9,6 +9,8 @@ the trial reports to the pruner.
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Any
 
 import numpy as np
@@ -23,16 +25,24 @@ from s4ts.tuning._optuna import require_optuna
 from s4ts.tuning.pruning import PruningCallback
 from s4ts.tuning.spaces import SearchSpace, suggest
 
-__all__ = ["CLASSIFIER_METRICS", "FORECASTER_METRICS", "ClassifierObjective", "ForecastObjective", "Objective"]
+__all__ = [
+    "CLASSIFIER_METRICS", "FORECASTER_METRICS", "PROCESS", "ClassifierObjective", "ForecastObjective", "Objective",
+]
 
 # metric -> direction. Forecast metrics are those `S4Forecaster.evaluate` returns.
 FORECASTER_METRICS = {
     "mase": "minimize", "mae": "minimize", "mse": "minimize", "smape": "minimize",
     "crps": "minimize", "quantile_loss": "minimize",
 }
+# Forecast metrics that need quantiles (a probabilistic distribution).
+QUANTILE_METRICS = ("crps", "quantile_loss")
 CLASSIFIER_METRICS = {
     "accuracy": "maximize", "balanced_accuracy": "maximize", "f1_macro": "maximize", "log_loss": "minimize",
 }
+
+
+# The worker a trial ran in, recorded on the trial (user attribute "process").
+PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class Objective:
@@ -55,6 +65,7 @@ class Objective:
         params = suggest(trial, self.space, self.estimator)
         # Also what a search-space function set without asking the trial: the refit reads this.
         trial.set_user_attr("params", {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()})
+        trial.set_user_attr("process", PROCESS)  # which worker ran it
         model = clone(self.estimator).set_params(**params)
         callback = PruningCallback(trial)
         with _training.extra_callbacks(callback):
@@ -62,6 +73,11 @@ class Objective:
         trial.set_user_attr("epochs", callback.epochs_reported)
         if callback.pruned:
             raise optuna.TrialPruned(f"pruned after {callback.epochs_reported} epochs")
+        if self.metric not in scores:
+            raise ValueError(
+                f"metric={self.metric!r} cannot score this trial ({params}); it gives {sorted(scores)} "
+                f"(crps and quantile_loss need a probabilistic distribution, not 'point')"
+            )
         for name, value in scores.items():
             trial.set_user_attr(name, float(value))
         return float(scores[self.metric])

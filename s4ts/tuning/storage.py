@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,28 @@ def _retry_callbacks(optuna) -> dict[str, Any]:
     return {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(max_retry=MAX_RETRY)}
 
 
+def _rdb_storage(optuna, url: str, heartbeat_interval: int, grace_period: int, attempts: int = 5):
+    """optuna's RDBStorage. Processes that open a new database at the same moment race to
+    create its tables, and the losers' CREATE fails (IntegrityError, ProgrammingError): by
+    then the tables exist, so such a failure is retried after a short wait."""
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    def connect():
+        with warnings.catch_warnings():
+            # Heartbeats have been "experimental" since optuna 2.9; they are what resumes a study.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(
+                url, heartbeat_interval=heartbeat_interval, grace_period=grace_period, **_retry_callbacks(optuna),
+            )
+
+    for attempt in range(1, attempts):
+        try:
+            return connect()
+        except (IntegrityError, ProgrammingError):
+            time.sleep(0.5 * attempt)
+    return connect()
+
+
 def open_storage(
     storage: Any = None, *, heartbeat_interval: int = HEARTBEAT_INTERVAL, grace_period: int | None = None
 ) -> Any:
@@ -82,13 +105,7 @@ def open_storage(
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        with warnings.catch_warnings():
-            # Heartbeats have been "experimental" since optuna 2.9; they are what resumes a study.
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url, heartbeat_interval=heartbeat_interval, grace_period=grace_period or 2 * heartbeat_interval,
-                **_retry_callbacks(optuna),
-            )
+        return _rdb_storage(optuna, url, heartbeat_interval, grace_period or 2 * heartbeat_interval)
     except ImportError as err:  # a driver (psycopg2, pymysql) that is not installed
         raise ValueError(f"storage={redacted(url)!r} needs a database driver: {err}") from None
     except (SQLAlchemyError, ValueError) as err:  # bad URL, unreachable server, refused login

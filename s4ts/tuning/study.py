@@ -20,6 +20,7 @@ from s4ts.tuning._optuna import require_optuna
 from s4ts.tuning.objective import (
     CLASSIFIER_METRICS,
     FORECASTER_METRICS,
+    QUANTILE_METRICS,
     ClassifierObjective,
     ForecastObjective,
 )
@@ -127,12 +128,18 @@ def _finished(study, optuna) -> int:
     return len(study.get_trials(deepcopy=False, states=states))
 
 
-def _best_params(study, optuna) -> dict[str, Any]:
+def _best_trial(study, optuna):
+    """The best complete trial, read once (other workers may add better ones meanwhile)."""
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         counts = pd.Series([t.state.name for t in study.trials]).value_counts().to_dict()
         raise RuntimeError(f"study {study.study_name!r} has no complete trial (trials by state: {counts})")
-    return dict(study.best_trial.user_attrs.get("params", study.best_trial.params))
+    return study.best_trial
+
+
+def _params(trial) -> dict[str, Any]:
+    """The estimator parameters a trial set (a search-space function's too)."""
+    return dict(trial.user_attrs.get("params", trial.params))
 
 
 def tune(
@@ -194,6 +201,13 @@ def tune(
         _check_count("cv", cv, allow_none=False)
         _check_count("cv_step", cv_step)
         _check_count("season", season, allow_none=False)
+        if metric in QUANTILE_METRICS and estimator.distribution == "point" and not (
+            isinstance(search_space, Mapping) and "distribution" in search_space
+        ):
+            raise ValueError(
+                f"metric={metric!r} scores quantiles, but the estimator's distribution is 'point'; "
+                f"choose mase, mae, mse or smape, or a probabilistic distribution"
+            )
         shortest = _shortest_fit_length(estimator, data, cv, cv_step)
         space = default_search_space(estimator, shortest) if search_space is None else search_space
         objective = ForecastObjective(estimator, data, space, metric, cv, cv_step, season)
@@ -218,8 +232,12 @@ def tune(
             open_storage(storage), study_name, record, metrics[metric],
             sampler or default_sampler(seed), pruner or default_pruner(),
         )
+        if sampler is None and study.trials:
+            # A resumed study seeded as before would sample its first trials' parameters again.
+            study.sampler = default_sampler(seed + len(study.trials))
         run_study(study, objective, n_trials, timeout, n_jobs, verbose)
-    best_params = _best_params(study, optuna)
+    best_trial = _best_trial(study, optuna)
+    best_params = _params(best_trial)
     best = None
     if refit:
         best = clone(estimator).set_params(**best_params)
@@ -227,7 +245,7 @@ def tune(
             best.fit(data)
         else:
             best.fit(data, y, **dict(fit_params or {}))
-    return TuningResult(best, best_params, float(study.best_value), metric, study, study.trials_dataframe())
+    return TuningResult(best, best_params, float(best_trial.value), metric, study, study.trials_dataframe())
 
 
 def run_study(study, objective, n_trials: int | None, timeout: float | None, n_jobs: int, verbose: bool) -> None:

@@ -51,6 +51,26 @@ def test_sqlite_study_resumes_after_its_process_exits(tmp_path):
     assert len(again.study.trials) == 4
 
 
+def test_a_resumed_study_samples_new_parameters_with_the_same_seed(tmp_path):
+    space = {"learning_rate": optuna.distributions.FloatDistribution(1e-3, 1e-2, log=True)}
+    path = tmp_path / "study.db"
+    for n_trials in (2, 4):
+        result = tune(forecaster(max_epochs=1), series_frame(), n_trials=n_trials, search_space=space,
+                      storage=path, study_name="reseeded", random_state=0, refit=False, verbose=False)
+    rates = [t.params["learning_rate"] for t in result.study.trials]
+    assert len(rates) == 4 and not set(rates[2:]) & set(rates[:2])
+
+
+def test_workers_started_together_on_an_empty_database(postgres_url):
+    # No study, no tables: both processes create them at once, and both get the one study.
+    workers = [start_worker(storage=postgres_url, study_name="together", n_trials=3, seed=seed) for seed in (1, 2)]
+    for worker in workers:
+        finish(worker)
+    trials = optuna.load_study(study_name="together", storage=open_storage(postgres_url)).trials
+    assert 3 <= len([t for t in trials if t.state in FINISHED]) <= 4
+    assert optuna.get_all_study_names(open_storage(postgres_url)) == ["together"]
+
+
 def test_two_workers_share_one_postgresql_study(postgres_url):
     create_study(open_storage(postgres_url), "shared")
     workers = [start_worker(storage=postgres_url, study_name="shared", n_trials=6, seed=seed) for seed in (1, 2)]

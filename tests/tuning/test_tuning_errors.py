@@ -59,10 +59,18 @@ def test_a_study_resumes_only_with_its_own_metric(tmp_path):
     ({"n_trials": 1, "metric": "accuracy"}, "metric='accuracy' is not one for S4Forecaster"),
     ({"n_trials": 1, "cv": 0}, "cv=0 must be a positive integer"),
     ({"n_trials": 1, "cv": 30}, "too few for cv=30 validation origins"),
+    ({"n_trials": 1, "metric": "crps", "search_space": {"d_model": [8]}}, "distribution is 'point'"),
 ])
 def test_bad_study_settings(kwargs, message):
+    est = forecaster(distribution="point") if kwargs.get("metric") == "crps" else forecaster()
     with pytest.raises(ValueError, match=message):
-        tune(forecaster(), series_frame(), verbose=False, **kwargs)
+        tune(est, series_frame(), verbose=False, **kwargs)
+
+
+def test_a_point_distribution_chosen_by_a_space_function_cannot_give_crps():
+    with pytest.raises(ValueError, match="metric='crps' cannot score this trial"):
+        tune(forecaster(max_epochs=1), series_frame(), n_trials=1, metric="crps",
+             search_space=lambda trial: {"distribution": "point"}, verbose=False)
 
 
 def test_classifier_needs_labels_and_a_share():

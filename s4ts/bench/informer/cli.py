@@ -141,8 +141,8 @@ def run(args: argparse.Namespace) -> str:
         f"S4Forecaster arguments (others at their defaults): {params}",
         "Linear baseline: " + ("none" if args.no_baseline else
                                "ridge least squares, normalisation chosen on validation"),
-        f"Chosen on validation (every {args.val_stride} window(s) apart): {_choice(search, args.tune)}; "
-        f"ensemble of {args.ensemble}",
+        (f"Chosen on validation (every {args.val_stride} window(s) apart): {_choice(search, args.tune)}; "
+         f"ensemble of {args.ensemble}"),
         markdown_table(records), f"Total wall time: {total:.0f} s",
     ])
     run_name = "-".join(get_dataset(d).name for d in args.dataset) + "_" + "-".join(args.features)
