@@ -40,20 +40,18 @@ import logging
 import math
 import multiprocessing
 import os
-import platform
 import queue
 import sys
 import time
 import warnings
 from datetime import timedelta
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from s4ts.bench import panel
+from s4ts.bench.versions import versions
 from s4ts.forecasting import S4Forecaster
 
 ID, TIME, TARGET, PRED = panel.ID, panel.TIME, panel.TARGET, panel.PRED
@@ -331,15 +329,8 @@ def summary_table(summary: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "machine": platform.machine(),
-           "cpus": str(os.cpu_count()), "torch_threads": str(torch.get_num_threads())}
-    for package in ("s4ts", "torch", "statsforecast", "neuralforecast", "pandas", "numpy"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "not installed"
-    return out
+def package_versions() -> dict[str, str]:
+    return versions(("s4ts", "torch", "statsforecast", "neuralforecast", "pandas", "numpy"))
 
 
 def _quiet_peers() -> None:
@@ -422,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
         tables = [dataset_table(r) for r in records] + [summary_table(summary)]
         command = "benchmarks/peers.py " + " ".join(argv if argv is not None else sys.argv[1:])
         (args.out / "peers.md").write_text(f"`{command}`\n\n" + "\n\n".join(tables) + "\n")
-        full = {**final, "command": command, "versions": versions(), "summary": summary,
+        full = {**final, "command": command, "versions": package_versions(), "summary": summary,
                 "datasets": records}
         (args.out / "peers.json").write_text(json.dumps(full, indent=2, default=str) + "\n")
     print(json.dumps(final))

@@ -35,11 +35,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 import torch
@@ -47,6 +44,7 @@ from sklearn.base import clone
 
 from s4ts import metrics
 from s4ts.bench import panel
+from s4ts.bench.versions import versions
 from s4ts.forecasting import S4Forecaster
 
 DATASETS = ("vic_elec", "ETTh1", "ETTh2")  # one-series datasets of the panel
@@ -171,15 +169,8 @@ def table(cells: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "machine": platform.machine(),
-           "cpus": str(os.cpu_count()), "torch_threads": str(torch.get_num_threads())}
-    for package in ("s4ts", "torch", "optuna", "pandas", "numpy"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "not installed"
-    return out
+def package_versions() -> dict[str, str]:
+    return versions(("s4ts", "torch", "optuna", "pandas", "numpy"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         command = "benchmarks/tuning.py " + " ".join(argv if argv is not None else sys.argv[1:])
         (args.out / "tuning.md").write_text(f"`{command}`\n\n{text}\n\ntargets: {json.dumps(goals)}\n")
-        full = {**final, "command": command, "versions": versions(), "args": vars(args) | {"out": str(args.out)},
+        full = {**final, "command": command, "versions": package_versions(), "args": vars(args) | {"out": str(args.out)},
                 "cells": cells}
         (args.out / "tuning.json").write_text(json.dumps(full, indent=2, default=str) + "\n")
     print(json.dumps(final))

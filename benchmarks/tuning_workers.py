@@ -31,7 +31,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from s4ts.bench.versions import versions
 
 DEFAULT_POSTGRES = os.environ.get("S4TS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:55432/postgres")
 STUDY = "tuning_workers"
@@ -196,16 +197,8 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def versions() -> dict[str, str]:
-    from importlib import metadata
-
-    out = {"python": platform.python_version(), "machine": platform.machine(), "cpus": str(os.cpu_count())}
-    for package in ("s4ts", "torch", "optuna", "sqlalchemy", "psycopg2-binary"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "not installed"
-    return out
+def package_versions() -> dict[str, str]:
+    return versions(("s4ts", "torch", "optuna", "sqlalchemy", "psycopg2-binary"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         command = "benchmarks/tuning_workers.py " + " ".join(argv if argv is not None else sys.argv[1:])
         (args.out / "tuning_workers.md").write_text(f"`{command}`\n\n{text}\n\n{json.dumps(final)}\n")
-        full = {**final, "command": command, "versions": versions(), "runs": runs}
+        full = {**final, "command": command, "versions": package_versions(), "runs": runs}
         (args.out / "tuning_workers.json").write_text(json.dumps(full, indent=2, default=str) + "\n")
     print(json.dumps(final))
     return 0
