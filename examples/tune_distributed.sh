@@ -37,8 +37,8 @@
 #        for i in $(seq "$(nproc)"); do
 #            OMP_NUM_THREADS=1 s4ts tune --worker --storage "$URL" --study-name load > "worker-$i.log" 2>&1 &
 #        done; wait
-#      Workers started before step 3 wait up to a minute for the study to appear (on a new
-#      database, let one process create optuna's tables first, as this script does below).
+#      Workers started before step 3 wait up to a minute for the study to appear (processes
+#      that create optuna's tables in a new database at the same moment retry until they exist).
 #      Start more at any time; a rerun of step 3 resumes the study and refits its best.
 set -euo pipefail
 
@@ -107,10 +107,6 @@ pd.concat([
 PY
     echo "wrote $DATA (3 hourly series of 480 steps)"
 fi
-
-# Optuna's tables, created once before the processes start: on a fresh database, processes that
-# create them at the same moment collide (PostgreSQL: duplicate key ... pg_type_typname_nsp_index).
-"$PYTHON" -c 'import sys; from s4ts.tuning import open_storage; open_storage(sys.argv[1])' "$URL"
 
 # One thread per process: the workers share this machine's cores.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
