@@ -8,7 +8,9 @@ from typing import Any
 
 from s4ts.tuning._optuna import require_optuna
 
-__all__ = ["FIXED_PARAMS", "SearchSpace", "check_names", "context_choices", "default_search_space", "suggest"]
+__all__ = [
+    "FIXED_PARAMS", "SearchSpace", "check_names", "context_choices", "current_params", "default_search_space", "suggest",
+]
 
 # A dict of optuna distributions (or lists of choices), or a function of the trial returning
 # the parameters it chose.
@@ -120,3 +122,27 @@ def suggest(trial, space: SearchSpace, estimator: Any) -> dict[str, Any]:
         check_names(params, estimator, "search_space function")
         return dict(params)
     return {name: _suggest_one(trial, name, distribution) for name, distribution in space.items()}
+
+
+def _inside(distribution, value) -> bool:
+    """Whether `value` is one `distribution` (or a list of choices) can give."""
+    distributions = require_optuna().distributions
+    if isinstance(distribution, (list, tuple)):
+        return value in distribution
+    if isinstance(distribution, distributions.CategoricalDistribution):
+        return value in distribution.choices
+    if isinstance(distribution, (distributions.IntDistribution, distributions.FloatDistribution)):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return number and distribution.low <= value <= distribution.high
+    return False
+
+
+def current_params(estimator: Any, space: Mapping[str, Any]) -> dict[str, Any]:
+    """The estimator's own values of the parameters in `space` that the space can give: the
+    study's first trial, so a search starts from the settings it is asked to improve.
+    A forecaster's context_length None is the 4 horizons it stands for."""
+    params = estimator.get_params()
+    if params.get("context_length", 0) is None and "horizon" in params:
+        params["context_length"] = 4 * params["horizon"]
+    return {name: params[name] for name, distribution in space.items()
+            if name in params and _inside(distribution, params[name])}

@@ -24,7 +24,7 @@ from s4ts.tuning.objective import (
     ClassifierObjective,
     ForecastObjective,
 )
-from s4ts.tuning.spaces import SearchSpace, check_names, default_search_space
+from s4ts.tuning.spaces import SearchSpace, check_names, current_params, default_search_space
 from s4ts.tuning.storage import open_storage, open_study
 
 __all__ = ["TuningResult", "default_pruner", "default_sampler", "optuna_logs", "run_study", "tune"]
@@ -232,7 +232,11 @@ def tune(
             open_storage(storage), study_name, record, metrics[metric],
             sampler or default_sampler(seed), pruner or default_pruner(),
         )
-        if sampler is None and study.trials:
+        start = {} if callable(space) else current_params(estimator, space)
+        if not study.trials and start:
+            # The first trial is the estimator as given: the tuned model is chosen against it.
+            study.enqueue_trial(start)
+        elif sampler is None and study.trials:
             # A resumed study seeded as before would sample its first trials' parameters again.
             study.sampler = default_sampler(seed + len(study.trials))
         run_study(study, objective, n_trials, timeout, n_jobs, verbose)

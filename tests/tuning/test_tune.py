@@ -16,6 +16,7 @@ from tuning_data import (
 from s4ts import metrics
 from s4ts.forecasting.evaluation import cross_validation_metrics
 from s4ts.tuning import default_search_space, tune
+from s4ts.tuning.spaces import current_params
 
 
 def test_forecaster_study_refits_the_best_and_lists_every_trial(tmp_path):
@@ -106,3 +107,15 @@ def test_trials_in_threads():
                   verbose=False)
     assert len(result.trials_) >= 4
     assert np.isfinite(result.best_value_)
+
+
+def test_the_first_trial_is_the_estimator_as_given():
+    est = forecaster(max_epochs=1, d_model=16, learning_rate=2e-3)  # context_length 36
+    space = {"d_model": [8, 16], "learning_rate": optuna.distributions.FloatDistribution(1e-3, 1e-2, log=True),
+             "context_length": [24, 36], "dropout": [0.2, 0.3]}  # its dropout (0.1) is not a choice
+    result = tune(est, series_frame(), n_trials=2, search_space=space, refit=False, verbose=False)
+    first = result.study.trials[0].params
+    assert {k: first[k] for k in ("d_model", "learning_rate", "context_length")} == {
+        "d_model": 16, "learning_rate": 2e-3, "context_length": 36}
+    assert first["dropout"] in (0.2, 0.3)  # sampled: the estimator's value lies outside the space
+    assert current_params(forecaster(context_length=None), {"context_length": [48]}) == {"context_length": 48}

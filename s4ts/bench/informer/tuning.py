@@ -19,7 +19,7 @@ from s4ts.forecasting import S4Forecaster
 from s4ts.tuning._optuna import require_optuna
 from s4ts.tuning.objective import Objective
 from s4ts.tuning.pruning import PruningCallback
-from s4ts.tuning.spaces import check_names, default_search_space
+from s4ts.tuning.spaces import check_names, current_params, default_search_space
 from s4ts.tuning.storage import open_study
 from s4ts.tuning.study import default_pruner, default_sampler, optuna_logs, run_study
 
@@ -92,6 +92,8 @@ def choose(data: ProtocolData, seq_len: int, horizon: int, params: dict, grid: d
     started = time.perf_counter()
     with optuna_logs(True):
         study = open_study(None, None, {"estimator": "S4Forecaster", "metric": "mse"}, "minimize", sampler, pruner)
+        if n_trials and not grid:  # TPE starts from the configuration the command line gives
+            study.enqueue_trial(current_params(estimator, space))
         run_study(study, objective, n_trials, None, 1, verbose=False)
     if not objective.trained:
         states = [t.state.name for t in study.trials]
