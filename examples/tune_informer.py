@@ -37,6 +37,8 @@ def main() -> None:
     parser.add_argument("--origins", type=int, default=4, help="validation origins (K) in the validation months")
     parser.add_argument("--max-epochs", type=int, default=10, help="epochs of each trial and of the refit")
     parser.add_argument("--trial-max-time", type=float, default=120, help="seconds of training per trial")
+    parser.add_argument("--contexts", type=int, nargs="+", default=list(CONTEXT_CHOICES),
+                        help="context lengths to choose from, the baseline's too (default 96 192 336 720)")
     parser.add_argument("--data-dir", help="folder with ETTh1.csv (default: $S4TS_DATA)")
     parser.add_argument("--out", type=Path, default=Path("out/tune_informer"))
     args = parser.parse_args()
@@ -45,10 +47,10 @@ def main() -> None:
     train_end, val_end, _ = data.ends
     history = data.frame(val_end)  # train + validation: everything the study may read
     # The data are already standardised; a point forecast is what MSE scores.
-    estimator = S4Forecaster(horizon=args.horizon, context_length=336, scaler=None, distribution="point",
+    estimator = S4Forecaster(horizon=args.horizon, context_length=args.contexts[0], scaler=None, distribution="point",
                              max_epochs=args.max_epochs, max_time=args.trial_max_time, random_state=0)
     space = default_search_space(estimator)
-    space["context_length"] = list(CONTEXT_CHOICES)
+    space["context_length"] = args.contexts
     # K origins, the last one ending with the validation months, the first just after training.
     step = (val_end - train_end - args.horizon) // max(args.origins - 1, 1)
 
@@ -60,7 +62,7 @@ def main() -> None:
 
     preds, truth = point_forecasts(tuned, data, "test")
     mse, mae = scores([preds], truth)
-    linear = fit_linear_baseline(data, list(CONTEXT_CHOICES), args.horizon)
+    linear = fit_linear_baseline(data, args.contexts, args.horizon)
     linear_mse, linear_mae = evaluate(linear.model, data.windows(linear.seq_len, args.horizon)[2])
     summary = {
         "horizon": args.horizon, "trials": len(result.trials_), "validation_mse": result.best_value_,
