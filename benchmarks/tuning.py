@@ -12,8 +12,8 @@ Protocol, per cell:
 - default: `S4Forecaster(horizon=h, futr_exog=<the dataset's known covariates>,
   random_state=seed)`, fitted on the fit part;
 - tuned: `tune(the same forecaster with max_time=--trial-max-time, fit part, n_trials=N,
-  cv=3, metric="mase", season=<daily season>, random_state=seed)`: each trial is fitted and
-  scored on 3 rolling origins at the end of the fit part (never the test block), with the
+  cv=--cv (3), metric="mase", season=<daily season>, random_state=seed)`: each trial is fitted
+  and scored on --cv rolling origins at the end of the fit part (never the test block), with the
   default search space `default_search_space(forecaster, shortest)` and median pruner; the
   best parameters are then set on the default forecaster, which is refitted on the fit part.
   Both final fits are capped at --fit-max-time seconds alike (the trials at the smaller
@@ -49,7 +49,6 @@ from s4ts.forecasting import S4Forecaster
 
 DATASETS = ("vic_elec", "ETTh1", "ETTh2")  # one-series datasets of the panel
 METRICS = ("mase", "mae", "mse", "crps")
-CV = 3  # validation origins of every trial, at the end of the fit part
 QUICK_ROWS = 1200  # --quick: the last rows of each series
 QUICK_BUDGET = {"max_epochs": 2, "batches_per_epoch": 2}  # --quick: every fit, trials included
 
@@ -109,7 +108,7 @@ def run_cell(name: str, horizon: int, args) -> dict:
 
     start = time.perf_counter()
     result = tune(clone(base).set_params(max_time=args.trial_max_time), fit_part, n_trials=args.n_trials,
-                  cv=CV, metric="mase", season=spec.season, random_state=args.seed, refit=False,
+                  cv=args.cv, metric="mase", season=spec.season, random_state=args.seed, refit=False,
                   verbose=False)
     study_s = time.perf_counter() - start
     tuned, tuned_fit = timed_fit(clone(base).set_params(**result.best_params_), fit_part)
@@ -187,6 +186,9 @@ def main(argv: list[str] | None = None) -> int:
                              "1800; on 2 CPUs the default forecaster's 1,000 batches at horizon 336 may need it)")
     parser.add_argument("--test-windows", type=int, default=10,
                         help="rolling test origins, horizon steps apart, at the end of each series (default 10)")
+    parser.add_argument("--cv", type=int, default=3,
+                        help="validation origins of every trial, horizon steps apart, at the end of the fit part "
+                             "(tune's cv; default 3)")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the forecasters and the sampler")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--quick", action="store_true",
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     args.horizons = args.horizons or ([24] if args.quick else [24, 336])
     if args.quick:
         args.n_trials, args.test_windows = min(args.n_trials, 2), min(args.test_windows, 2)
-    for flag in ("horizons", "n_trials", "trial_max_time", "fit_max_time", "test_windows", "threads"):
+    for flag in ("horizons", "n_trials", "trial_max_time", "fit_max_time", "test_windows", "cv", "threads"):
         values = getattr(args, flag)
         for value in values if isinstance(values, list) else [values]:
             if value is not None and not value > 0:

@@ -30,6 +30,7 @@ def workers():
     (["--horizons", "24", "0"], "--horizons must be positive, got 0"),
     (["--n-trials", "0"], "--n-trials must be positive"),
     (["--trial-max-time", "-5"], "--trial-max-time must be positive"),
+    (["--cv", "0"], "--cv must be positive"),
 ])
 def test_tuning_bad_options_exit_with_a_usage_error(tuning, capsys, options, message):
     assert message in usage_error(tuning, options, capsys)
