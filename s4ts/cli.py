@@ -154,11 +154,15 @@ def _tune(args: argparse.Namespace) -> int:
         return _run_tune(args)
     except ImportError as err:  # optuna not installed: the message names the extra
         raise ValueError(str(err)) from None
+    except (ValueError, TypeError) as err:
+        raise type(err)(_in_cli_terms(str(err), args)) from None
 
 
 def _run_tune(args: argparse.Namespace) -> int:
     from s4ts.tuning import command
 
+    if args.heartbeat < 1:
+        raise ValueError(f"--heartbeat {args.heartbeat} must be a positive number of seconds")
     if args.worker:
         settings = command.study_record(args)
         data = argparse.Namespace(**{key: settings[key] for key in command.COLUMN_KEYS})
@@ -204,6 +208,9 @@ _OPTIONS = {
     "learning_rate": "--learning-rate", "quantiles": "--quantiles", "distribution": "--distribution",
     "futr_exog": "--futr-exog", "hist_exog": "--hist-exog", "linear": "--linear",
     "val_size": "--val-size", "random_state": "--seed",
+    # `s4ts tune`'s study settings
+    "n_trials": "--n-trials", "timeout": "--timeout", "cv_step": "--cv-step", "cv": "--cv", "season": "--season",
+    "metric": "--metric", "storage": "--storage", "study_name": "--study-name",
 }
 
 
@@ -223,7 +230,7 @@ def _in_cli_terms(message: str, args: argparse.Namespace) -> str:
         message = re.sub(rf"\b{name}=", option, message)
         if "_" in name:  # a bare Python name; plain words such as "horizon" stay
             message = re.sub(rf"\b{name}\b", option, message)
-    future = f"--future file {str(args.future)!r}" if args.future else "--future FILE"
+    future = f"--future file {str(args.future)!r}" if getattr(args, "future", None) else "--future FILE"
     message = re.sub(r"\bX_future\b", future, message)
     return re.sub(r"\bdf\b", f"data file {str(args.data)!r}", message)
 

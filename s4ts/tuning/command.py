@@ -16,7 +16,7 @@ from typing import Any
 from s4ts.tuning._optuna import require_optuna
 from s4ts.tuning.objective import FORECASTER_METRICS, PROCESS
 from s4ts.tuning.storage import STUDY_ATTR, open_storage, open_study, redacted
-from s4ts.tuning.study import TuningResult, optuna_logs, tune
+from s4ts.tuning.study import TuningResult, default_sampler, optuna_logs, tune
 
 __all__ = ["COLUMN_KEYS", "ESTIMATOR_KEYS", "join_study", "start_study", "study_record", "write_outputs"]
 
@@ -48,12 +48,11 @@ def start_study(args, df) -> tuple[TuningResult, dict[str, Any]]:
     estimator = _estimator(settings)
     storage = _storage(args)
     record = {"estimator": "S4Forecaster", "metric": args.metric, "cli": settings}
-    optuna = require_optuna()
     if storage is not None:
         # Created here, before any trial, so workers started beside this process find the record.
         with optuna_logs(not args.quiet):
             open_study(storage, args.study_name, record, FORECASTER_METRICS[args.metric],
-                       optuna.samplers.TPESampler(seed=args.seed), None)
+                       default_sampler(args.seed), None)
     result = tune(
         estimator, df, n_trials=args.n_trials, timeout=args.timeout, metric=args.metric, cv=args.cv,
         cv_step=args.cv_step, season=args.season, storage=storage, study_name=args.study_name,
