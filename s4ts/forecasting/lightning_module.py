@@ -29,21 +29,29 @@ class ForecastingModule(L.LightningModule):
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
 
-    def _loss(self, batch: dict[str, Tensor]) -> Tensor:
-        timing = Timing.from_steps(batch["dt"], batch["regular"])
-        raw, shift, scale = self.net(batch["x"], timing, batch["valid"])  # (B, H, n_out), (B, 1) x2
+    def window_batch(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The batch as `WindowDataset` windows (x, y, loss_mask, valid, dt, regular); a
+        subclass fed another layout (GluonTS's fields) converts it here."""
+        return batch
+
+    def _loss(self, window: dict[str, Tensor]) -> Tensor:
+        timing = Timing.from_steps(window["dt"], window["regular"])
+        raw, shift, scale = self.net(window["x"], timing, window["valid"])  # (B, H, n_out), (B, 1) x2
         # The loss is taken in the data's (globally scaled) units, as RevIN does: a window whose
         # context is flat has a tiny scale, and its normalised targets would be enormous.
-        return self.head.loss(raw, batch["y"], batch["loss_mask"], shift, scale)
+        return self.head.loss(raw, window["y"], window["loss_mask"], shift, scale)
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        loss = self._loss(batch)
-        self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["x"]))
+        window = self.window_batch(batch)
+        loss = self._loss(window)
+        # The epoch's mean: what early stopping, checkpoints and the epoch lines compare.
+        self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True,
+                 batch_size=len(window["x"]))
         return loss
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        loss = self._loss(batch)
-        self.log("val_loss", loss, prog_bar=True, batch_size=len(batch["x"]))
+        window = self.window_batch(batch)
+        self.log("val_loss", self._loss(window), prog_bar=True, batch_size=len(window["x"]))
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # The SSM parameters (Δ, Λ, B, P) get their own group: smaller lr, no weight decay.
