@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from lightning.pytorch.strategies import Strategy
 
+from s4ts._distributed import is_global_zero
 from s4ts._version import __version__
 
 __all__ = [
@@ -49,6 +51,8 @@ def jsonable(name: str, value: Any) -> Any:
         return [jsonable(name, v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, Strategy):  # a training setting: its name is enough to train again
+        return getattr(value, "strategy_name", type(value).__name__)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise TypeError(f"{name}={value!r} cannot be saved as JSON; pass an int/str/float instead")
@@ -70,7 +74,11 @@ def _write_atomically(target: Path, data: bytes) -> None:
 
 def write_model(path: str | os.PathLike, estimator: str, config: dict[str, Any], tensors: Any) -> None:
     """Write model.pt, then config.json (version, estimator name, model.pt's SHA-256) into
-    folder `path`, each renamed into place whole; other files in the folder are left alone."""
+    folder `path`, each renamed into place whole; other files in the folder are left alone.
+    In distributed training only rank 0 writes (every rank holds the same weights)."""
+    if not is_global_zero():
+        logger.debug("model not written to %s: rank 0 writes it", path)
+        return
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise FileExistsError(f"{folder} is a file; save needs a folder path")

@@ -21,6 +21,8 @@ from sklearn.utils import check_random_state
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from s4ts._distributed import check_distributed_params, is_distributed
+
 __all__ = [
     "EpochLines", "KeepBest", "TrainingResult", "check_training_params", "extra_callbacks", "fit_module",
     "quiet_lightning", "seed_from", "seeded",
@@ -80,10 +82,16 @@ class EpochLines(L.Callback):
         self._start = time.perf_counter()
 
     def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if not trainer.is_global_zero:  # one line per epoch, not one per process
+            return
         # Runs after the epoch's validation, so val_loss is this epoch's.
         metrics = ", ".join(f"{name} {float(value):.4g}" for name, value in sorted(trainer.callback_metrics.items()))
         print(f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: {metrics} "
               f"({time.perf_counter() - self._start:.1f} s)", flush=True)
+
+
+# What a training run reports in trainer.callback_metrics at its end (see KeepBest.on_fit_end).
+RUN_EPOCHS, RUN_BEST_LOSS, RUN_BEST_EPOCH = "s4ts_epochs", "s4ts_best_val_loss", "s4ts_best_epoch"
 
 
 class KeepBest(L.Callback):
@@ -111,6 +119,13 @@ class KeepBest(L.Callback):
     def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         if self.best_state is not None:
             module.load_state_dict(self.best_state)
+        # Lightning carries callback_metrics (and rank 0's weights) back from the processes it
+        # spawns; the calling process reads the run's outcome from them (`fit_module`).
+        trainer.callback_metrics.update({
+            RUN_EPOCHS: torch.tensor(trainer.current_epoch),
+            RUN_BEST_LOSS: torch.tensor(self.best_loss),
+            RUN_BEST_EPOCH: torch.tensor(-1 if self.best_epoch is None else self.best_epoch),
+        })
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,7 @@ def check_training_params(est: object) -> None:
         raise TypeError(f"random_state={est.random_state!r} must be None, an int or a RandomState")
     if not isinstance(est.verbose, (bool, np.bool_)):
         raise TypeError(f"verbose={est.verbose!r} must be True or False")
+    check_distributed_params(est)
 
 
 def fit_module(
@@ -165,15 +181,14 @@ def fit_module(
     """Train `module` with the estimator's settings; the best validation epoch's weights are kept.
 
     Reads `max_epochs`, `max_time`, `early_stopping_patience`, `gradient_clip_val`,
-    `accelerator` and `verbose` from the estimator.
+    `accelerator`, `devices`, `num_nodes`, `strategy` and `verbose` from the estimator. The
+    loaders shard their own batches between processes (`s4ts.data.sampling.EpochSampler`),
+    so Lightning's distributed sampler is off.
     """
     keep_best = KeepBest()
-    callbacks: list[L.Callback] = []
+    callbacks: list[L.Callback] = [keep_best]
     if val_loader is not None:
-        callbacks = [
-            L.pytorch.callbacks.EarlyStopping("val_loss", patience=est.early_stopping_patience),
-            keep_best,
-        ]
+        callbacks.append(L.pytorch.callbacks.EarlyStopping("val_loss", patience=est.early_stopping_patience))
     # A progress bar for a terminal; for a log file or pipe, one line per epoch.
     progress_bar = est.verbose and sys.stdout.isatty()
     if est.verbose and not progress_bar:
@@ -185,7 +200,10 @@ def fit_module(
     with quiet_lightning(not est.verbose):
         trainer = L.Trainer(
             accelerator=est.accelerator,
-            devices=1,
+            devices=est.devices,
+            num_nodes=est.num_nodes,
+            strategy=est.strategy,
+            use_distributed_sampler=False,
             max_epochs=est.max_epochs,
             max_time=max_time,
             gradient_clip_val=est.gradient_clip_val,
@@ -196,13 +214,17 @@ def fit_module(
             enable_checkpointing=False,
             num_sanity_val_steps=0,
         )
-        if val_loader is not None:
+        if val_loader is not None and not is_distributed(est):
             # The weights before training are a candidate too: when no epoch improves on them
-            # (a least-squares start, say), they are what training keeps.
+            # (a least-squares start, say), they are what training keeps. (A distributed run
+            # skips this: a separate validate call would start the processes twice.)
             trainer.validate(module, val_loader, verbose=False)
         trainer.fit(module, train_loader, val_loader)
     module.cpu().eval()
-    return TrainingResult(int(trainer.current_epoch), keep_best.best_loss, keep_best.best_epoch)
+    metrics = trainer.callback_metrics
+    best_epoch = int(metrics[RUN_BEST_EPOCH])
+    return TrainingResult(int(metrics[RUN_EPOCHS]), float(metrics[RUN_BEST_LOSS]),
+                          None if best_epoch < 0 else best_epoch)
 
 
 def seed_from(random_state: int | np.random.RandomState | None) -> int:

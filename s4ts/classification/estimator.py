@@ -18,6 +18,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from s4ts._training import check_training_params, fit_module, seed_from, seeded
 from s4ts.classification import persistence
 from s4ts.classification.lightning_module import S4ClassifierModule
+from s4ts.data.sampling import EpochSampler
 from s4ts.data.sequences import (
     align_labels,
     channel_statistics,
@@ -94,6 +95,13 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         `validation_data`.
     early_stopping_patience: epochs without validation improvement before stopping.
     accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
+    devices, num_nodes, strategy: Lightning's multi-process training settings, passed through
+        (default one process). Strategies that leave the trained weights in the calling
+        process: "ddp_spawn" / "ddp_fork" / "ddp_notebook" (Lightning starts the processes)
+        and "ddp" (the script runs again as the other processes, or torchrun/SLURM starts
+        them all); sharded ones (FSDP, DeepSpeed) are refused. Each process trains on its
+        shard of every epoch's batches; only rank 0 writes files (`save`). See
+        docs/distributed.md.
     random_state: seed for the split, weights, batch order and dropout (int, RandomState or None).
     verbose: show Lightning's progress bar and messages.
 
@@ -137,6 +145,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         early_stopping_patience: int = 10,
         gradient_clip_val: float | None = 1.0,
         accelerator: str = "auto",
+        devices: int | str | list[int] = 1,
+        num_nodes: int = 1,
+        strategy: str | Any = "auto",
         random_state: int | np.random.RandomState | None = 0,
         verbose: bool = False,
     ) -> None:
@@ -165,6 +176,9 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         self.early_stopping_patience = early_stopping_patience
         self.gradient_clip_val = gradient_clip_val
         self.accelerator = accelerator
+        self.devices = devices
+        self.num_nodes = num_nodes
+        self.strategy = strategy
         self.random_state = random_state
         self.verbose = verbose
 
@@ -364,15 +378,14 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
 
         with seeded(seed):  # weights, batch order and dropout; the user's torch RNG is untouched
             net = self._build_network(n_layers)
+            # Each process of a distributed fit takes its shard of the epoch's order.
             train_loader = DataLoader(
-                train_set, batch_size=self.batch_size, shuffle=True,
-                generator=torch.Generator().manual_seed(seed),
+                train_set, batch_size=self.batch_size, sampler=EpochSampler(len(train_set), seed=seed),
                 drop_last=len(train_set) > self.batch_size,
             )
             val_loader = None if val_set is None else DataLoader(val_set, batch_size=self.batch_size)
             module = S4ClassifierModule(
                 net, learning_rate=self.learning_rate, weight_decay=self.weight_decay,
-                total_steps=self.max_epochs * len(train_loader),
             )
             result = fit_module(self, module, train_loader, val_loader)
         self.network_ = net.cpu().eval()

@@ -21,13 +21,13 @@ class S4ClassifierModule(L.LightningModule):
         net: nn.Module,
         learning_rate: float = 3e-3,
         weight_decay: float = 0.01,
-        total_steps: int = 1000,
+        total_steps: int | None = None,
     ) -> None:
         super().__init__()
         self.net = net
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
-        self.total_steps = total_steps
+        self.total_steps = total_steps  # None: the trainer's estimate (per process when distributed)
 
     def _step(self, batch: tuple[Tensor, Tensor, Tensor]) -> tuple[Tensor, Tensor]:
         x, mask, y = batch  # (B, L, C), (B, L), (B,)
@@ -46,19 +46,21 @@ class S4ClassifierModule(L.LightningModule):
 
     def validation_step(self, batch: tuple[Tensor, Tensor, Tensor], batch_idx: int) -> None:
         loss, acc = self._step(batch)
-        self.log("val_loss", loss, prog_bar=True, batch_size=len(batch[2]))
-        self.log("val_acc", acc, prog_bar=True, batch_size=len(batch[2]))
+        # Averaged over processes, so early stopping and keep-best decide alike in each.
+        self.log("val_loss", loss, prog_bar=True, batch_size=len(batch[2]), sync_dist=True)
+        self.log("val_acc", acc, prog_bar=True, batch_size=len(batch[2]), sync_dist=True)
 
     def configure_optimizers(self):
         groups = ssm_param_groups(self.net, lr=self.learning_rate, weight_decay=self.weight_decay)
         optimizer = torch.optim.AdamW(groups)
         # Short linear warm-up, then cosine decay to zero over the planned steps.
-        warmup = max(1, self.total_steps // 20)
+        total = self.total_steps or int(self.trainer.estimated_stepping_batches)
+        warmup = max(1, total // 20)
 
         def factor(step: int) -> float:
             if step < warmup:
                 return (step + 1) / warmup
-            progress = min(1.0, (step - warmup) / max(1, self.total_steps - warmup))
+            progress = min(1.0, (step - warmup) / max(1, total - warmup))
             return 0.5 * (1.0 + math.cos(math.pi * progress))
 
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -126,6 +127,13 @@ class S4Forecaster(BaseEstimator):
         (default `horizon`; 0 trains on everything without early stopping).
     early_stopping_patience: epochs without validation improvement before stopping.
     accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
+    devices, num_nodes, strategy: Lightning's multi-process training settings, passed through
+        (default one process). Strategies that leave the trained weights in the calling
+        process: "ddp_spawn" / "ddp_fork" / "ddp_notebook" (Lightning starts the processes)
+        and "ddp" (the script runs again as the other processes, or torchrun/SLURM starts
+        them all); sharded ones (FSDP, DeepSpeed) are refused. Each process trains on its
+        shard of every epoch's batches; only rank 0 writes files (`save`). See
+        docs/distributed.md.
     random_state: seed for weights, window order, dropout and samples (int, RandomState or None).
     verbose: show Lightning's progress bar and messages.
 
@@ -189,6 +197,9 @@ class S4Forecaster(BaseEstimator):
         early_stopping_patience: int = 5,
         gradient_clip_val: float | None = 1.0,
         accelerator: str = "auto",
+        devices: int | str | list[int] = 1,
+        num_nodes: int = 1,
+        strategy: str | Any = "auto",
         random_state: int | np.random.RandomState | None = 0,
         verbose: bool = False,
     ) -> None:
@@ -230,6 +241,9 @@ class S4Forecaster(BaseEstimator):
         self.early_stopping_patience = early_stopping_patience
         self.gradient_clip_val = gradient_clip_val
         self.accelerator = accelerator
+        self.devices = devices
+        self.num_nodes = num_nodes
+        self.strategy = strategy
         self.random_state = random_state
         self.verbose = verbose
 

@@ -51,7 +51,8 @@ class ForecastingModule(L.LightningModule):
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         window = self.window_batch(batch)
-        self.log("val_loss", self._loss(window), prog_bar=True, batch_size=len(window["x"]))
+        # Averaged over processes, so early stopping and keep-best decide alike in each.
+        self.log("val_loss", self._loss(window), prog_bar=True, batch_size=len(window["x"]), sync_dist=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         # The SSM parameters (Δ, Λ, B, P) get their own group: smaller lr, no weight decay.

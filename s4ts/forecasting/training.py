@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
-from torch.utils.data import DataLoader, RandomSampler, Subset
+from torch.utils.data import DataLoader, Subset
 
 from s4ts import _training
+from s4ts.data.sampling import EpochSampler
 from s4ts.data.windows import Featurizer, WindowDataset
 from s4ts.forecasting.lightning_module import ForecastingModule
 from s4ts.nn.distributions import Head, QuantileHead, StudentTHead
@@ -69,9 +70,8 @@ def train_network(
     n_samples = len(train)
     if est.batches_per_epoch is not None:
         n_samples = min(n_samples, est.batches_per_epoch * est.batch_size)
-    generator = torch.Generator().manual_seed(seed)
-    sampler = RandomSampler(range(len(train)), num_samples=n_samples, generator=generator)
-    train_loader = DataLoader(train, batch_size=est.batch_size, sampler=sampler)
+    # Each process of a distributed fit takes its shard of the epoch's draw.
+    train_loader = DataLoader(train, batch_size=est.batch_size, sampler=EpochSampler(len(train), n_samples, seed))
     val_loader = DataLoader(val, batch_size=est.batch_size) if len(val) else None
     module = ForecastingModule(net, head, est.learning_rate, est.weight_decay)
     return _training.fit_module(est, module, train_loader, val_loader)

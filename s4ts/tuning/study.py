@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from s4ts._distributed import is_distributed
 from s4ts._training import seed_from
 from s4ts.tuning import plotting
 from s4ts.tuning._optuna import require_optuna
@@ -195,6 +196,13 @@ def tune(
     if metric not in metrics:
         raise ValueError(f"metric={metric!r} is not one for {type(estimator).__name__}; choose one of {list(metrics)}")
     seed = seed_from(random_state)
+    if is_distributed(estimator):
+        raise ValueError(
+            f"the estimator trains in several processes (devices={estimator.devices!r}, "
+            f"strategy={estimator.strategy!r}); tune runs each trial in one process. To use more "
+            f"processes or machines, run several workers on one study (storage=, `s4ts tune "
+            f"--worker`; docs/tuning.md), then refit the best settings with several processes"
+        )
     if kind == "forecaster":
         estimator._check_params()
         cv = 3 if cv is None else cv

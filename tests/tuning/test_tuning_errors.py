@@ -103,3 +103,8 @@ def test_without_optuna_the_package_imports_and_tune_names_the_extra():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pip install 's4ts[tune]'" in out
+
+
+def test_a_multi_process_estimator_is_refused_with_the_worker_route():
+    with pytest.raises(ValueError, match=r"devices=2.*one process.*--worker"):
+        tune(forecaster().set_params(devices=2, strategy="ddp_spawn"), series_frame(), n_trials=1, verbose=False)
