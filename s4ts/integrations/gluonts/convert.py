@@ -104,7 +104,8 @@ def to_gluonts(
     read as unobserved); `futr_exog` columns become `feat_dynamic_real`, `hist_exog` columns
     `past_feat_dynamic_real`. `X_future` (rows after each series' end, with `futr_exog`)
     extends `feat_dynamic_real` beyond the target, as GluonTS predictors need at prediction.
-    Datetime time only; all series share one step (`freq`, else inferred)."""
+    Datetime time only; all series share one step (`freq`, else inferred). Time-zone aware
+    timestamps are converted to UTC (GluonTS periods have no time zone)."""
     futr_exog, hist_exog = list(futr_exog), list(hist_exog)
     columns = {"id_col": id_col, "time_col": time_col, "target_col": target_col}
     long = to_long(df, covariates=[*futr_exog, *hist_exog], name="df", **columns)
@@ -113,6 +114,13 @@ def to_gluonts(
             f"df: time column {time_col!r} holds integers; GluonTS datasets start at a pandas "
             f"Period, so give datetimes"
         )
+    if getattr(long[time_col].dt, "tz", None) is not None:
+        # GluonTS periods have no time zone: UTC keeps every step (local wall time repeats
+        # and skips an hour at daylight-saving changes).
+        long[time_col] = long[time_col].dt.tz_convert("UTC").dt.tz_localize(None)
+        if X_future is not None:
+            X_future = X_future.copy()
+            X_future[time_col] = pd.to_datetime(X_future[time_col], utc=True).dt.tz_localize(None)
     step = parse_freq(freq, "datetime") if freq is not None else None
     series = split_series(long, freq=step, covariates=[*futr_exog, *hist_exog], time_grid="regular", **columns)
     step = _series_freq(series, "df")
