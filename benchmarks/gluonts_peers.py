@@ -73,7 +73,8 @@ def make_estimator(name: str, spec: panel.PanelSpec, freq: str, args, root: str)
 
     from s4ts.integrations.gluonts import S4Estimator
 
-    trainer = {"max_epochs": args.max_epochs, "enable_progress_bar": False, "enable_model_summary": False,
+    epochs = args.max_epochs if name == "S4Estimator" else args.peer_max_epochs or args.max_epochs
+    trainer = {"max_epochs": epochs, "enable_progress_bar": False, "enable_model_summary": False,
                "logger": False, "default_root_dir": root, "accelerator": "cpu"}
     common = {"prediction_length": spec.horizon, "batch_size": 32, "num_batches_per_epoch": args.batches,
               "trainer_kwargs": trainer}
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), help="panel datasets")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--max-epochs", type=int, default=20, help="epochs every model trains")
+    parser.add_argument("--peer-max-epochs", type=int, default=None,
+                        help="epochs of the GluonTS models when they should train longer than S4Estimator "
+                             "(e.g. 100, DeepAR's default); default --max-epochs")
     parser.add_argument("--batches", type=int, default=50, help="batches of 32 windows per epoch")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-series", type=int, default=None, help="at most N series per dataset")
@@ -143,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.max_series, args.max_epochs, args.batches, args.seeds = args.max_series or 3, 1, 2, args.seeds[:1]
-    for flag in ("max_epochs", "batches", "max_series"):
+    for flag in ("max_epochs", "peer_max_epochs", "batches", "max_series"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             parser.error(f"--{flag.replace('_', '-')} must be a positive integer, got {value}")
@@ -178,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     lowest = {name: min(r["models"], key=lambda m: r["models"][m]["mean_wQuantileLoss"]["mean"])
               for name, r in record.items()}
     final = {"quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
-             "seeds": args.seeds, "max_epochs": args.max_epochs, "batches": args.batches,
+             "seeds": args.seeds, "max_epochs": args.max_epochs,
+             "peer_max_epochs": args.peer_max_epochs or args.max_epochs, "batches": args.batches,
              "mean_wql": {n: {m: round(s["mean_wQuantileLoss"]["mean"], 5) for m, s in r["models"].items()}
                           for n, r in record.items()},
              "lowest_wql": lowest,

@@ -127,13 +127,9 @@ class S4Forecaster(BaseEstimator):
         (default `horizon`; 0 trains on everything without early stopping).
     early_stopping_patience: epochs without validation improvement before stopping.
     accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
-    devices, num_nodes, strategy: Lightning's multi-process training settings, passed through
-        (default one process). Strategies that leave the trained weights in the calling
-        process: "ddp_spawn" / "ddp_fork" / "ddp_notebook" (Lightning starts the processes)
-        and "ddp" (the script runs again as the other processes, or torchrun/SLURM starts
-        them all); sharded ones (FSDP, DeepSpeed) are refused. Each process trains on its
-        shard of every epoch's batches; only rank 0 writes files (`save`). See
-        docs/distributed.md.
+    devices, num_nodes, strategy: Lightning's multi-process settings (default one process),
+        e.g. devices=2, strategy="ddp_spawn"; sharded strategies are refused. Which ones
+        leave the weights in the calling process: `s4ts._distributed`, docs/distributed.md.
     random_state: seed for weights, window order, dropout and samples (int, RandomState or None).
     verbose: show Lightning's progress bar and messages.
 

@@ -46,7 +46,7 @@ class ForecastingModule(L.LightningModule):
         loss = self._loss(window)
         # The epoch's mean: what early stopping, checkpoints and the epoch lines compare.
         self.log("train_loss", loss, prog_bar=True, on_step=False, on_epoch=True,
-                 batch_size=len(window["x"]))
+                 batch_size=len(window["x"]), sync_dist=True)
         return loss
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:

@@ -243,3 +243,8 @@ def test_import_without_gluonts_names_the_extra():
             "try:\n    import s4ts.integrations.gluonts\nexcept ImportError as e:\n    print(e)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pip install 's4ts[gluonts]'" in out
+
+
+def test_transformation_before_training_says_to_train_first():
+    with pytest.raises(RuntimeError, match=r"call train\(training_data\)"):
+        S4Estimator(prediction_length=4).create_transformation()

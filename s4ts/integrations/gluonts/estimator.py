@@ -135,8 +135,17 @@ class S4Estimator(PyTorchLightningEstimator):
 
     # ------------------------------------------------------------------ data
 
+    def _learned(self) -> CheckedEntries:
+        """The entry checks learned from the training data (frequency, covariate statistics)."""
+        if self._checks is None:
+            raise RuntimeError(
+                "S4Estimator learns the frequency and covariate statistics from the training "
+                "data: call train(training_data) (or train_model) first"
+            )
+        return self._checks
+
     def _time_features(self) -> list:
-        return time_features_from_frequency_str(self._checks.freq) if self.time_features else []
+        return time_features_from_frequency_str(self._learned().freq) if self.time_features else []
 
     @property
     def _n_time_feat(self) -> int:
@@ -150,10 +159,10 @@ class S4Estimator(PyTorchLightningEstimator):
             fields.append(FieldName.FEAT_DYNAMIC_REAL)
         if self.num_past_feat_dynamic_real:
             fields.append(FieldName.PAST_FEAT_DYNAMIC_REAL)
-        steps = [SelectFields(fields, allow_missing=True), self._checks,
+        steps = [SelectFields(fields, allow_missing=True), self._learned(),
                  AddObservedValuesIndicator(target_field=FieldName.TARGET, output_field=FieldName.OBSERVED_VALUES)]
         stacked = []
-        if self.time_features and self._time_features():
+        if self._time_features():
             steps.append(AddTimeFeatures(
                 start_field=FieldName.START, target_field=FieldName.TARGET, output_field=FieldName.FEAT_TIME,
                 time_features=self._time_features(), pred_length=self.prediction_length,
