@@ -5,9 +5,10 @@ by the time of an rfft/irfft convolution of the same shapes with a learned
 (H, L) kernel (the floor, measured in the same run), and the peak memory of
 each divided by the floor's. Then step-mode throughput: 1,000 generated steps
 after a 4,096-step context with .step() versus recomputing the convolution
-for every new step. Ends with one JSON line of the L = 16384 figures.
+for every new step. Ends with one JSON line: the largest L's figures and, per L, the
+ratios (`dplr_over_floor_by_L`, `s4d_over_floor_by_L` and the peak-memory maps).
 
-    python benchmarks/kernel_speed.py [--lengths 1024 4096 16384] [--repeats 5]
+    python benchmarks/kernel_speed.py [--lengths 256 512 1024 4096 16384] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def step_speedup(mode: str, device: str, context: int = 4096, steps: int = 1000,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lengths", type=int, nargs="+", default=[1024, 4096, 16384])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[256, 512, 1024, 4096, 16384])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
@@ -155,6 +156,8 @@ def main() -> None:
         print(f"  {mode:>4}: step {step_s:.3f} s, recompute {conv_s:.1f} s, speedup {speedups[mode]:.0f}x")
     final = dict(summary[max(summary)])
     final["L"] = max(summary)
+    for key in ("s4d_over_floor", "dplr_over_floor", "s4d_peak_mem_over_floor", "dplr_peak_mem_over_floor"):
+        final[f"{key}_by_L"] = {str(L): round(row[key], 3) for L, row in summary.items()}
     final["step_speedup"] = min(speedups.values())
     final["device"] = args.device
     print(json.dumps(final))
