@@ -18,7 +18,7 @@ from typing import Any
 
 from s4ts.tuning._optuna import require_optuna
 
-__all__ = ["STUDY_ATTR", "open_storage", "open_study", "redacted"]
+__all__ = ["STUDY_ATTR", "open_storage", "open_study", "redacted", "release_connections"]
 
 # Database URL schemes (SQLAlchemy dialect+driver) a study can live in.
 _SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg2", "postgresql+psycopg", "mysql", "mysql+pymysql")
@@ -83,6 +83,15 @@ def _rdb_storage(optuna, url: str, heartbeat_interval: int, grace_period: int, a
         except (IntegrityError, ProgrammingError):
             time.sleep(0.5 * attempt)
     return connect()
+
+
+def release_connections(storage: Any) -> None:
+    """Close the pooled database connections of an RDB storage (it reconnects when used
+    again); nothing for in-memory storages. Without it, every `tune(storage=URL)` call
+    left a connection pool open until garbage collection."""
+    engine = getattr(storage, "engine", None)
+    if engine is not None:
+        engine.dispose()
 
 
 def open_storage(

@@ -26,7 +26,7 @@ from s4ts.tuning.objective import (
     ForecastObjective,
 )
 from s4ts.tuning.spaces import SearchSpace, check_names, current_params, default_search_space
-from s4ts.tuning.storage import open_storage, open_study
+from s4ts.tuning.storage import open_storage, open_study, release_connections
 
 __all__ = ["TuningResult", "default_pruner", "default_sampler", "optuna_logs", "run_study", "tune"]
 
@@ -235,21 +235,25 @@ def tune(
         raise TypeError(f"verbose={verbose!r} must be True or False")
 
     record = {"estimator": type(estimator).__name__, "metric": metric}
-    with optuna_logs(verbose):
-        study = open_study(
-            open_storage(storage), study_name, record, metrics[metric],
-            sampler or default_sampler(seed), pruner or default_pruner(),
-        )
-        start = {} if callable(space) else current_params(estimator, space)
-        if not study.trials and start:
-            # The first trial is the estimator as given: the tuned model is chosen against it.
-            study.enqueue_trial(start)
-        elif sampler is None and study.trials:
-            # A resumed study seeded as before would sample its first trials' parameters again.
-            study.sampler = default_sampler(seed + len(study.trials))
-        run_study(study, objective, n_trials, timeout, n_jobs, verbose)
-    best_trial = _best_trial(study, optuna)
-    best_params = _params(best_trial)
+    opened = open_storage(storage)
+    try:
+        with optuna_logs(verbose):
+            study = open_study(opened, study_name, record, metrics[metric],
+                               sampler or default_sampler(seed), pruner or default_pruner())
+            start = {} if callable(space) else current_params(estimator, space)
+            if not study.trials and start:
+                # The first trial is the estimator as given: the tuned model is chosen against it.
+                study.enqueue_trial(start)
+            elif sampler is None and study.trials:
+                # A resumed study seeded as before would sample its first trials' parameters again.
+                study.sampler = default_sampler(seed + len(study.trials))
+            run_study(study, objective, n_trials, timeout, n_jobs, verbose)
+        best_trial = _best_trial(study, optuna)
+        best_params = _params(best_trial)
+        trials = study.trials_dataframe()
+    finally:
+        if opened is not storage:  # tune opened it from a path or URL: its pooled connections go
+            release_connections(opened)
     best = None
     if refit:
         best = clone(estimator).set_params(**best_params)
@@ -257,7 +261,7 @@ def tune(
             best.fit(data)
         else:
             best.fit(data, y, **dict(fit_params or {}))
-    return TuningResult(best, best_params, float(best_trial.value), metric, study, study.trials_dataframe())
+    return TuningResult(best, best_params, float(best_trial.value), metric, study, trials)
 
 
 def run_study(study, objective, n_trials: int | None, timeout: float | None, n_jobs: int, verbose: bool) -> None:

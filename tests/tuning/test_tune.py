@@ -119,3 +119,21 @@ def test_the_first_trial_is_the_estimator_as_given():
         "d_model": 16, "learning_rate": 2e-3, "context_length": 36}
     assert first["dropout"] in (0.2, 0.3)  # sampled: the estimator's value lies outside the space
     assert current_params(forecaster(context_length=None), {"context_length": [48]}) == {"context_length": 48}
+
+
+def test_a_storage_opened_from_a_path_releases_its_connections(tmp_path, monkeypatch):
+    from s4ts.tuning import study as study_module
+
+    released = []
+    real = study_module.release_connections
+    monkeypatch.setattr(study_module, "release_connections", lambda s: (released.append(s), real(s)))
+    result = tune(forecaster(max_epochs=1), series_frame(), n_trials=1, search_space=SMALL_SPACE,
+                  storage=tmp_path / "study.db", refit=False, verbose=False)
+    (storage,) = released
+    assert storage.engine.pool.checkedin() == 0  # no pooled connection left open
+    assert len(result.study.trials) == 1  # the study still reads its database (it reconnects)
+    given = optuna.storages.InMemoryStorage()
+    released.clear()
+    tune(forecaster(max_epochs=1), series_frame(), n_trials=1, search_space=SMALL_SPACE, storage=given,
+         refit=False, verbose=False)
+    assert released == []  # a storage the caller opened is the caller's
