@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from s4ts.nn.fftconv import fft_conv
 from s4ts.ssm.kernel import DiagKernel, Rate, make_kernel
 from s4ts.ssm.scan import diag_ssm_scan
 
@@ -75,10 +76,8 @@ class S4Layer(nn.Module):
             # The backward kernel acts on strictly later inputs (S4 paper's bidirectional layer).
             pad = torch.nn.functional.pad
             K = pad(fwd, (0, L)) + pad(bwd.flip(-1), (L, 0))  # (... C H 2L)
-        n = 2 * L  # zero padding turns the circular FFT convolution into a linear one
-        K_f = torch.fft.rfft(K, n=n)
-        u_f = torch.fft.rfft(u, n=n)[:, None]  # (B 1 H F)
-        return torch.fft.irfft(u_f * K_f, n=n)[..., :L]  # (B C H L)
+        # Zero padding to 2L turns the circular FFT convolution into a linear one.
+        return fft_conv(u, K, 2 * L)  # (B C H L)
 
     def _scan(self, u: torch.Tensor, dt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(self.kernel, DiagKernel):
