@@ -31,7 +31,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from s4ts.bench import panel
 from s4ts.bench.versions import versions
@@ -200,5 +199,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    pd.options.mode.copy_on_write = True
     sys.exit(main())

@@ -52,7 +52,8 @@ def jsonable(name: str, value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, Strategy):  # a training setting: its name is enough to train again
-        return getattr(value, "strategy_name", type(value).__name__)
+        start = getattr(value, "_start_method", None)  # DDPStrategy: how processes start
+        return {"popen": "ddp", "spawn": "ddp_spawn", "fork": "ddp_fork"}.get(start, type(value).__name__)
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise TypeError(f"{name}={value!r} cannot be saved as JSON; pass an int/str/float instead")

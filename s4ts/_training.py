@@ -95,7 +95,7 @@ RUN_EPOCHS, RUN_BEST_LOSS, RUN_BEST_EPOCH = "s4ts_epochs", "s4ts_best_val_loss",
 
 
 class KeepBest(L.Callback):
-    """Keep the weights with the lowest validation loss, those before training included;
+    """Keep the weights with the lowest validation loss (in one process, those before training too);
     restore them at the end.
 
     `best_loss` is inf until a validation ran (no validation data: it stays inf);

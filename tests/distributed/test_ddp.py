@@ -108,3 +108,15 @@ def test_only_rank_zero_writes_files(tmp_path, monkeypatch):
     monkeypatch.setattr(rank_zero_only, "rank", 0)
     model.save(tmp_path / "rank0")
     assert torch.equal(S4Forecaster.load(tmp_path / "rank0").net_.linear.weight, model.net_.linear.weight)
+
+
+def test_a_strategy_object_is_accepted_and_saved_by_name():
+    from lightning.pytorch.strategies import DDPStrategy
+
+    from s4ts._distributed import check_distributed_params
+    from s4ts._persistence import jsonable
+
+    model = S4Forecaster(horizon=H, devices=2, strategy=DDPStrategy())
+    check_distributed_params(model)  # no error
+    assert jsonable("strategy", model.strategy) == "ddp"
+    assert jsonable("strategy", DDPStrategy(start_method="spawn")) == "ddp_spawn"

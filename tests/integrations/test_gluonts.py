@@ -251,3 +251,11 @@ def test_import_without_gluonts_names_the_extra():
 def test_transformation_before_training_says_to_train_first():
     with pytest.raises(RuntimeError, match=r"call train\(training_data\)"):
         S4Estimator(prediction_length=4).create_transformation()
+
+
+def test_entries_without_a_target_are_named(tmp_path):
+    plain = [{"item_id": "x", "start": pd.Period("2021-01-01", freq="D")}]
+    with pytest.raises(ValueError, match=r"entry 0 \(item_id 'x'\): no target"):
+        _estimator(tmp_path).train(plain)
+    with pytest.raises(ValueError, match=r"entry 0 \(item_id 'x'\): no target"):
+        from_gluonts(plain)

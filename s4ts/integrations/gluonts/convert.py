@@ -27,6 +27,7 @@ from s4ts.data.frames import (
     time_kind,
     to_long,
 )
+from s4ts.integrations.gluonts.features import entry_target
 
 __all__ = ["from_gluonts", "period_freq", "to_gluonts"]
 
@@ -190,7 +191,7 @@ def from_gluonts(
                 f"entry {position} (item_id {uid!r}): start {start!r} has no frequency; build the "
                 f"dataset with ListDataset(..., freq=...) or PandasDataset(..., freq=...)"
             )
-        target = np.asarray(entry["target"], dtype="float64")
+        target = entry_target(entry, f"entry {position} (item_id {uid!r})").astype("float64")
         if target.ndim != 1:
             raise ValueError(
                 f"entry {position} (item_id {uid!r}): target has shape {target.shape}; S4Forecaster "

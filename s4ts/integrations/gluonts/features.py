@@ -20,7 +20,7 @@ from gluonts.dataset.common import Dataset
 from gluonts.transform import MapTransformation
 from s4ts.data.windows import mean_and_std
 
-__all__ = ["CheckedEntries", "entry_freq", "feature_statistics", "same_freq"]
+__all__ = ["CheckedEntries", "entry_freq", "entry_target", "feature_statistics", "same_freq"]
 
 _FEATURES = ("feat_dynamic_real", "past_feat_dynamic_real")
 
@@ -46,6 +46,13 @@ def entry_freq(entry: dict, where: str) -> str:
 def same_freq(a: str, b: str) -> bool:
     """Whether two frequency aliases name the same step ('H' and 'h', '60min' and 'h')."""
     return to_offset(a) == to_offset(b)
+
+
+def entry_target(entry: dict, where: str) -> np.ndarray:
+    """An entry's target as an array, or ValueError naming the entry when it has none."""
+    if entry.get("target") is None:
+        raise ValueError(f"{where}: no target; every GluonTS entry needs one")
+    return np.asarray(entry["target"])
 
 
 def _rows(entry: dict, field: str, count: int, where: str) -> np.ndarray:
@@ -80,7 +87,7 @@ def feature_statistics(
                 raise ValueError(f"freq={freq!r}, but the training data's frequency is {found!r}")
         elif not same_freq(step, found):
             raise ValueError(f"{where}: frequency {step!r}, but earlier entries have {found!r}")
-        n = np.shape(entry["target"])[-1]
+        n = entry_target(entry, where).shape[-1]
         for field, count in zip(_FEATURES, (n_dynamic, n_past)):
             if count:
                 sums[field].append(_rows(entry, field, count, where)[:, :n])
@@ -123,7 +130,7 @@ class CheckedEntries(MapTransformation):
         step = entry_freq(data, where)
         if not same_freq(step, self.freq):
             raise ValueError(f"{where}: frequency {step!r}, but the model was trained at {self.freq!r}")
-        target = np.asarray(data["target"])
+        target = entry_target(data, where)
         if target.ndim != 1:
             raise ValueError(f"{where}: target has shape {target.shape}; S4Estimator is univariate")
         n = len(target)
