@@ -100,21 +100,25 @@ class KeepBest(L.Callback):
 
     `best_loss` is inf until a validation ran (no validation data: it stays inf);
     `best_epoch` counts the epochs trained to reach the kept weights (0: none helped).
+    With `last=True` the final weights are kept and reported instead (the validation
+    series then stay unbiased by the choice of an epoch, e.g. to fit a temperature on them).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, last: bool = False) -> None:
+        self.last = last
         self.best_loss = math.inf
         self.best_epoch: int | None = None
         self.best_state: dict[str, Tensor] | None = None
 
     def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         loss = trainer.callback_metrics.get("val_loss")
-        if loss is not None and float(loss) < self.best_loss:
+        if loss is not None and (self.last or float(loss) < self.best_loss):
             self.best_loss = float(loss)
             # Before fit (trainer.validate) no epoch has run; during fit, epoch k is the (k+1)-th.
             fitting = trainer.state.fn == TrainerFn.FITTING
             self.best_epoch = trainer.current_epoch + 1 if fitting else 0
-            self.best_state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+            if not self.last:
+                self.best_state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
     def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         if self.best_state is not None:
@@ -142,8 +146,9 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
-def check_training_params(est: object) -> None:
-    """Validate the training parameters both estimators share; errors name the parameter."""
+def check_training_params(est: object, auto: tuple[str, ...] = ()) -> None:
+    """Validate the training parameters both estimators share; errors name the parameter.
+    `auto`: the parameters among batch_size and max_epochs that also take "auto"."""
     for name in ("learning_rate", "ssm_lr", "weight_decay"):
         value = getattr(est, name)
         if not _is_number(value) or not math.isfinite(value) or value < 0:
@@ -152,8 +157,14 @@ def check_training_params(est: object) -> None:
         raise ValueError(f"dropout={est.dropout!r} must be in [0, 1)")
     for name in ("batch_size", "max_epochs", "early_stopping_patience"):
         value = getattr(est, name)
+        if name in auto and isinstance(value, str) and value == "auto":
+            continue
+        if name == "early_stopping_patience" and value is None:  # no early stopping
+            continue
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name}={value!r} must be a positive integer")
+            also = ' or "auto"' if name in auto else ""
+            also += " or None" if name == "early_stopping_patience" else ""
+            raise ValueError(f"{name}={value!r} must be a positive integer{also}")
     clip = est.gradient_clip_val
     if clip is not None and (not _is_number(clip) or not math.isfinite(clip) or clip <= 0):
         raise ValueError(f"gradient_clip_val={clip!r} must be None or a positive number")
@@ -177,24 +188,31 @@ def fit_module(
     module: L.LightningModule,
     train_loader: DataLoader,
     val_loader: DataLoader | None,
+    *,
+    max_epochs: int | None = None,
+    max_time: float | timedelta | None = None,
+    keep_last: bool = False,
 ) -> TrainingResult:
     """Train `module` with the estimator's settings; the best validation epoch's weights are kept.
 
     Reads `max_epochs`, `max_time`, `early_stopping_patience`, `gradient_clip_val`,
-    `accelerator`, `devices`, `num_nodes`, `strategy` and `verbose` from the estimator. The
+    `accelerator`, `devices`, `num_nodes`, `strategy` and `verbose` from the estimator;
+    `max_epochs` and `max_time` given here replace the estimator's (a budget the estimator
+    worked out, or its time shared between the members of an ensemble). `keep_last` keeps
+    the final weights instead of the best validation epoch's (see `KeepBest`). The
     loaders shard their own batches between processes (`s4ts.data.sampling.EpochSampler`),
     so Lightning's distributed sampler is off.
     """
-    keep_best = KeepBest()
+    keep_best = KeepBest(last=keep_last)
     callbacks: list[L.Callback] = [keep_best]
-    if val_loader is not None:
+    if val_loader is not None and est.early_stopping_patience is not None:
         callbacks.append(L.pytorch.callbacks.EarlyStopping("val_loss", patience=est.early_stopping_patience))
     # A progress bar for a terminal; for a log file or pipe, one line per epoch.
     progress_bar = est.verbose and sys.stdout.isatty()
     if est.verbose and not progress_bar:
         callbacks.append(EpochLines())
     callbacks.extend(_EXTRA_CALLBACKS.get())
-    max_time = est.max_time
+    max_time = est.max_time if max_time is None else max_time
     if max_time is not None and not isinstance(max_time, timedelta):
         max_time = timedelta(seconds=float(max_time))
     with quiet_lightning(not est.verbose):
@@ -204,7 +222,7 @@ def fit_module(
             num_nodes=est.num_nodes,
             strategy=est.strategy,
             use_distributed_sampler=False,
-            max_epochs=est.max_epochs,
+            max_epochs=est.max_epochs if max_epochs is None else max_epochs,
             max_time=max_time,
             gradient_clip_val=est.gradient_clip_val,
             callbacks=callbacks,
@@ -214,7 +232,7 @@ def fit_module(
             enable_checkpointing=False,
             num_sanity_val_steps=0,
         )
-        if val_loader is not None and not is_distributed(est):
+        if val_loader is not None and not is_distributed(est) and not keep_last:
             # The weights before training are a candidate too: when no epoch improves on them
             # (a least-squares start, say), they are what training keeps. (A distributed run
             # skips this: a separate validate call would start the processes twice.)

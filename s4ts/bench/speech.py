@@ -99,6 +99,10 @@ def _defaults(args: argparse.Namespace) -> dict:
         "d_model": args.d_model, "n_layers": n_layers, "pool": tuple(args.pool),
         "expand": args.expand, "d_state": args.d_state, "mode": args.mode, "dropout": args.dropout,
         "bidirectional": not args.unidirectional,
+        # The recipe of the published speech results, from before the classifier's defaults
+        # became an augmented, label-smoothed ensemble with LegS modes (issue 18).
+        "n_estimators": 1, "init": "diag-lin" if args.mode == "diag" else None,
+        "augment": False, "label_smoothing": 0.0,
     }
     if filterbank:
         config.update(filterbank=filterbank, frame_length=args.frame_length, bandlimit=args.bandlimit)

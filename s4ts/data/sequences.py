@@ -188,6 +188,17 @@ def channel_statistics(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray
     return mean, np.where(std > 1e-8, std, 1.0)
 
 
+def series_standardise(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each series z-normalised per channel over its own valid steps: (n, L, C) -> (n, L, C)
+    float64, padding kept at zero; a constant channel is centred only (scale 1)."""
+    out = np.zeros(values.shape, dtype=np.float64)  # (n, L, C)
+    for i in range(len(values)):  # one series at a time: float64 copies of one series only
+        valid = values[i][mask[i]].astype(np.float64)  # (L_i, C)
+        mean, std = mean_and_std(valid, axis=0)  # (C,), (C,)
+        out[i][mask[i]] = (valid - mean) / np.where(std > 1e-8, std, 1.0)
+    return out
+
+
 def standardise(
     values: np.ndarray, mask: np.ndarray, mean: np.ndarray, scale: np.ndarray,
     ids: list[Any] | None, name: str,

@@ -125,7 +125,7 @@ class S4Forecaster(BaseEstimator):
         (1,000 by default, NeuralForecast's max_steps); None uses every window each epoch.
     val_size: steps at the end of each series held out for validation and early stopping
         (default `horizon`; 0 trains on everything without early stopping).
-    early_stopping_patience: epochs without validation improvement before stopping.
+    early_stopping_patience: epochs without validation improvement before stopping (None: none).
     accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
     devices, num_nodes, strategy: Lightning's multi-process settings (default one process),
         e.g. devices=2, strategy="ddp_spawn"; sharded strategies are refused. Which ones

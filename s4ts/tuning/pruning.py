@@ -24,13 +24,20 @@ class PruningCallback(L.Callback):
     """Report `val_loss` to `trial` after every training epoch; stop training when the pruner says so.
 
     `pruned` tells the objective, after `fit` returns, to raise `optuna.TrialPruned`.
-    `epochs_reported` counts the reports (the epochs the trial trained).
+    `epochs_reported` counts the reports (the epochs the trial trained; an ensemble's members
+    continue the count).
     """
 
     def __init__(self, trial) -> None:
         self.trial = trial
         self.pruned = False
         self.epochs_reported = 0
+
+    def on_train_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        # An ensemble trains its members one after another, each with this callback: once
+        # the trial is pruned, the later members stop before their first epoch.
+        if self.pruned:
+            trainer.should_stop = True
 
     def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         # The validation before training (trainer.validate) is not an epoch of the trial.

@@ -15,7 +15,7 @@ from s4ts.classification import S4Classifier, S4ClassifierNet
 from s4ts.data.audio import decimate
 from s4ts.nn import masked_pool, pool_steps
 
-TINY = {"d_model": 8, "d_state": 8, "dropout": 0.0, "batch_size": 8}
+TINY = {"d_model": 8, "d_state": 8, "dropout": 0.0, "batch_size": 8, "n_estimators": 1}
 
 
 def waves(n: int = 40, length: int = 32, seed: int = 0, channels: int = 2):
@@ -67,7 +67,8 @@ def test_padding_never_changes_a_prediction():
     longer = [rng.standard_normal((2, 40)), rng.standard_normal((2, 25))]
     for pooling in ("mean", "max", "last"):
         clf.pooling = pooling
-        clf.network_.pooling = pooling
+        for member in clf.network_.members:
+            member.pooling = pooling
         alone = clf.predict_proba([short])
         in_batch = clf.predict_proba([longer[0], short, longer[1]])[1:2]
         np.testing.assert_allclose(alone, in_batch, atol=1e-5)
@@ -105,12 +106,11 @@ def test_two_dimensional_input_and_frame_labels_by_id():
 def test_sample_rate_rescales_delta(fitted):
     clf, X, _ = fitted
     np.testing.assert_allclose(clf.predict_proba(X[:4], sample_rate=100.0), clf.predict_proba(X[:4]))
-    values = (X[:4].transpose(0, 2, 1) - clf.mean_) / clf.scale_
+    values, mask, _ = clf._prepare(X[:4], "X", 1)  # what the network reads: (4, L, C), (4, L)
     with torch.no_grad():
-        logits = clf.network_(torch.tensor(values, dtype=torch.float32),
-                              torch.ones(4, X.shape[2], dtype=torch.bool), rate=2.0)
+        scores = clf.network_(torch.from_numpy(values), torch.from_numpy(mask), rate=2.0)
     # 50 Hz data after training at 100 Hz: each step is twice as long, rate 2.
-    margin = (logits[:, 1] - logits[:, 0]).numpy()  # two classes: the score of classes_[1]
+    margin = (scores[:, 1] - scores[:, 0]).numpy()  # two classes: the score of classes_[1]
     np.testing.assert_allclose(clf.decision_function(X[:4], sample_rate=50.0), margin, atol=1e-5)
     assert not np.allclose(clf.decision_function(X[:4], sample_rate=50.0), clf.decision_function(X[:4]))
 

@@ -11,9 +11,9 @@ import pytest
 
 from s4ts import ModelFileError
 from s4ts.classification import S4Classifier
-from s4ts.classification import estimator as estimator_module
+from s4ts.classification import training as training_module
 
-TINY = {"d_model": 8, "d_state": 8, "dropout": 0.0, "batch_size": 8, "n_layers": 1}
+TINY = {"d_model": 8, "d_state": 8, "dropout": 0.0, "batch_size": 8, "n_layers": 1, "n_estimators": 1}
 
 
 def waves(n: int = 16, length: int = 16, seed: int = 0):
@@ -32,7 +32,7 @@ def no_training(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("training started before the parameters were checked")
 
-    monkeypatch.setattr(estimator_module, "fit_module", fail)
+    monkeypatch.setattr(training_module, "fit_module", fail)
 
 
 @pytest.mark.parametrize("name, value, error", [
@@ -48,6 +48,14 @@ def no_training(monkeypatch):
     ("gradient_clip_val", -1.0, ValueError),
     ("batch_size", 0, ValueError),
     ("max_epochs", 0, ValueError),
+    ("max_epochs", "many", ValueError),
+    ("n_estimators", 0, ValueError),
+    ("dt_min", 0.5, ValueError),
+    ("n_estimators", 1.5, ValueError),
+    ("norm", "minmax", ValueError),
+    ("augment", "yes", TypeError),
+    ("label_smoothing", 1.0, ValueError),
+    ("label_smoothing", -0.1, ValueError),
     ("early_stopping_patience", 0, ValueError),
     ("random_state", "seed", TypeError),
     ("verbose", "yes", TypeError),

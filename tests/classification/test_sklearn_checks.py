@@ -24,7 +24,7 @@ EXPECTED_FAILED = {
 def test_scikit_learn_estimator_checks():
     # Small enough for CI (about 10 s), large enough to fit the checks' blobs above 83% accuracy.
     classifier = S4Classifier(d_model=16, d_state=8, n_layers=1, max_epochs=40, batch_size=64,
-                              val_size=0, random_state=0)
+                              val_size=0, n_estimators=1, random_state=0)
     logging.disable(logging.WARNING)  # "too few series for a validation split" and the like
     try:
         with warnings.catch_warnings():

@@ -23,6 +23,7 @@ PACKAGE = Path(s4ts.__file__).parent
 FORECASTER = {"horizon": 3, "context_length": 6, "d_model": 4, "n_layers": 1, "d_state": 4,
               "max_epochs": 1, "batches_per_epoch": 1, "batch_size": 8, "verbose": False, "random_state": 0}
 CLASSIFIER = {"d_model": 4, "n_layers": 1, "d_state": 4, "max_epochs": 1, "batch_size": 8, "val_size": 0,
+              "n_estimators": 1,
               "verbose": False, "random_state": 0}
 
 

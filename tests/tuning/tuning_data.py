@@ -32,7 +32,8 @@ def series_frame(n_series: int = 2, length: int = 160, seed: int = 0) -> pd.Data
 
 
 def classifier(**overrides) -> S4Classifier:
-    settings = {"d_model": 8, "n_layers": 1, "d_state": 8, "batch_size": 8, "max_epochs": 3, "random_state": 0}
+    settings = {"d_model": 8, "n_layers": 1, "d_state": 8, "batch_size": 8, "max_epochs": 3, "n_estimators": 1,
+                "random_state": 0}
     return S4Classifier(**{**settings, **overrides})
 
 

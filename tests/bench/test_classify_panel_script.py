@@ -1,0 +1,29 @@
+"""benchmarks/classify_panel.py --quick: every contender runs and the JSON holds the panel summary."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from bench_scripts import BENCHMARKS
+
+pytest.importorskip("aeon", reason="the panel's baselines come from aeon (the bench extra)")
+
+
+@pytest.mark.timeout(400)
+def test_classify_panel_quick_run(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "classify_panel.py"), "--quick", "--long", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=380, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    final = json.loads(done.stdout.strip().splitlines()[-1])
+    problems = ["ItalyPowerDemand", "JapaneseVowels", "LongOrder16k"]
+    assert list(final["s4_train_s"]) == problems
+    assert set(final["mean_accuracy"]) == {"S4Classifier", "MiniRocket"}
+    assert all(0 <= v <= 1 for v in final["mean_accuracy"].values())
+    # the two log-losses: with the fitted temperature and at temperature 1
+    assert all(len(pair) == 2 and min(pair) > 0 for pair in final["s4_log_loss"].values())
+    record = json.loads((tmp_path / "classify_panel.json").read_text())
+    assert record["versions"]["aeon"] != "not installed" and "classify_panel.py" in record["command"]
+    assert "| mean rank |" in (tmp_path / "classify_panel.md").read_text()
