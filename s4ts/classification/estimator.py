@@ -15,6 +15,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from torch.utils.data import TensorDataset
 
+from s4ts._distributed import is_distributed
 from s4ts._training import check_training_params, seed_from
 from s4ts.classification import persistence
 from s4ts.classification.training import make_dataset, prediction_batch_size, train_ensemble
@@ -113,7 +114,8 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         without bias.
     accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
     devices, num_nodes, strategy: Lightning's multi-process settings (default one process),
-        e.g. devices=2, strategy="ddp_spawn"; sharded strategies are refused. Which ones
+        e.g. devices=2, strategy="ddp_spawn", n_estimators=1 (multi-process training takes
+        one network); sharded strategies are refused. Which ones
         leave the weights in the calling process: `s4ts._distributed`, docs/distributed.md.
     random_state: seed for the split, weights, batch order and dropout (int, RandomState or None).
     verbose: show Lightning's progress bar and messages.
@@ -247,6 +249,14 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"dt_min={self.dt_min!r} must be None or in (0, dt_max={self.dt_max!r}]")
         if not _is_int(self.n_estimators) or self.n_estimators < 1:
             raise ValueError(f"n_estimators={self.n_estimators!r} must be a positive integer")
+        if self.n_estimators > 1 and is_distributed(self):
+            # Members train one after another: each would start the processes anew (a second
+            # ddp_spawn in one process aborted in gloo's teardown, measured with lightning 2.6).
+            raise ValueError(
+                f"n_estimators={self.n_estimators} with devices={self.devices!r}, num_nodes="
+                f"{self.num_nodes!r}, strategy={self.strategy!r}: multi-process training takes "
+                "one network; pass n_estimators=1"
+            )
         if self.norm not in _NORMS:
             raise ValueError(f"norm={self.norm!r} must be one of {_NORMS}")
         if not isinstance(self.augment, (bool, np.bool_)):

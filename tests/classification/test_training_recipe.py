@@ -78,7 +78,7 @@ def test_series_standardise_over_valid_steps_only():
 
 def test_series_norm_makes_predictions_blind_to_each_series_level_and_amplitude():
     X, y = waves()
-    clf = S4Classifier(**TINY, max_epochs=2, val_size=0, random_state=0).fit(X, y)
+    clf = S4Classifier(**TINY, max_epochs=2, val_size=0, norm="series", random_state=0).fit(X, y)
     rng = np.random.default_rng(1)
     moved = rng.uniform(0.2, 9.0, (len(X), 1)) * X + rng.uniform(-50, 50, (len(X), 1))
     np.testing.assert_allclose(clf.predict_proba(moved), clf.predict_proba(X), atol=1e-5)

@@ -66,7 +66,9 @@ def test_ddp_spawn_classifier(tmp_path):
                   for i in range(80)])[:, None, :]  # (80, 1, 64): two frequencies
     y = np.arange(80) % 2
     settings = {"d_model": 16, "n_layers": 1, "d_state": 16, "max_epochs": 8, "accelerator": "cpu",
-                "random_state": 0}
+                "n_estimators": 1, "random_state": 0}
+    with pytest.raises(ValueError, match="n_estimators=3 with devices=2.*pass n_estimators=1"):
+        S4Classifier(devices=2, strategy="ddp_spawn", **{**settings, "n_estimators": 3}).fit(X[:60], y[:60])
     spawned = S4Classifier(devices=2, strategy="ddp_spawn", **settings).fit(X[:60], y[:60])
     single = S4Classifier(**settings).fit(X[:60], y[:60])
     assert spawned.score(X[60:], y[60:]) >= min(0.9, single.score(X[60:], y[60:]) - 0.1)
@@ -96,7 +98,7 @@ def test_unsuitable_settings_are_refused(params, message):
     with pytest.raises(ValueError, match=message):
         S4Forecaster(horizon=H, **params).fit(_series(1, 100))
     with pytest.raises(ValueError, match=message):
-        S4Classifier(**params).fit(np.zeros((4, 1, 16)), [0, 1, 0, 1])
+        S4Classifier(n_estimators=1, **params).fit(np.zeros((4, 1, 16)), [0, 1, 0, 1])
 
 
 def test_only_rank_zero_writes_files(tmp_path, monkeypatch):
