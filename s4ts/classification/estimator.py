@@ -49,16 +49,10 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     array (n, channels, length), a 2D array (n, length), a list of (channels, length_i)
     arrays of any lengths, or a long DataFrame with columns 'id', 'time' and one numeric
     column per channel (see `s4ts.data.sequences.to_sequences`). Series of different lengths
-    are padded and masked, so padding never changes a prediction. Each series is z-normalised
-    per channel over its own steps (`norm="series"`), then every channel is standardised with
-    the training data's mean and standard deviation.
-
-    Training: `n_estimators` networks, each from its own seed and holding out its own
-    validation split, on batches augmented with random crops (each keeps at least 80% of its
-    series) and amplitude scaling, with label smoothing; `max_epochs="auto"` plans about 1,200
-    optimizer steps (30 to 400 epochs), so a few dozen series get as much training as
-    thousands. The members' held-out predictions fit one softmax temperature, and
-    `predict_proba` averages the members' temperature-scaled probabilities.
+    are padded and masked, so padding never changes a prediction. Channels are standardised
+    with the training data's statistics (`norm`). Training (docs/classification.md): an
+    ensemble of `n_estimators` networks on augmented batches, one softmax temperature fitted
+    on their held-out series; `predict_proba` averages their tempered probabilities.
 
     Sampling rate: `fit(..., sample_rate=)` records the training rate (Hz); predicting with
     another `sample_rate=` rescales every S4 layer's step Δ by training rate / new rate
@@ -85,9 +79,8 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     pooling: how the last stage is reduced over valid steps: "mean", "max" or "last".
     n_estimators: networks in the ensemble (1: a single network, its probabilities
         temperature-scaled all the same).
-    norm: "series" (z-normalise each series per channel before the dataset standardisation:
-        the class is in the shape, not the level or amplitude) or "dataset" (only the training
-        data's per-channel standardisation, for when levels or amplitudes tell classes apart).
+    norm: "dataset" (the training data's per-channel statistics; levels and amplitudes kept)
+        or "series" (each series z-normalised per channel first: only shapes tell classes apart).
     augment: random crops and amplitude scaling of training batches (validation and
         prediction see the series as they are).
     label_smoothing: weight of the uniform distribution in the training targets, in [0, 1).
@@ -97,7 +90,8 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     bandlimit: filterbank band edge as a fraction of the training Nyquist frequency, in (0, 1],
         or None for no limit.
     learning_rate, weight_decay, batch_size, gradient_clip_val: training settings (AdamW,
-        linear warm-up and cosine decay over the planned epochs; None: no clipping).
+        warm-up and cosine decay over the planned epochs; batch_size "auto": an eighth of the
+        series, 8 to 32; gradient_clip_val None: no clipping).
     max_epochs: epochs per member, or "auto" (about 1,200 optimizer steps, 30 to 400 epochs).
     max_time: training time limit in seconds (or a timedelta) for the whole ensemble, shared
         equally by the members; None for no limit.
@@ -249,14 +243,11 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"dt_min={self.dt_min!r} must be None or in (0, dt_max={self.dt_max!r}]")
         if not _is_int(self.n_estimators) or self.n_estimators < 1:
             raise ValueError(f"n_estimators={self.n_estimators!r} must be a positive integer")
-        if self.n_estimators > 1 and is_distributed(self):
-            # Members train one after another: each would start the processes anew (a second
-            # ddp_spawn in one process aborted in gloo's teardown, measured with lightning 2.6).
-            raise ValueError(
-                f"n_estimators={self.n_estimators} with devices={self.devices!r}, num_nodes="
-                f"{self.num_nodes!r}, strategy={self.strategy!r}: multi-process training takes "
-                "one network; pass n_estimators=1"
-            )
+        if self.n_estimators > 1 and is_distributed(self):  # members would each start the
+            # processes anew: a second ddp_spawn in one process aborted in gloo's teardown
+            raise ValueError(f"n_estimators={self.n_estimators} with devices={self.devices!r}, "
+                             f"num_nodes={self.num_nodes!r}, strategy={self.strategy!r}: multi-"
+                             "process training takes one network; pass n_estimators=1")
         if self.norm not in _NORMS:
             raise ValueError(f"norm={self.norm!r} must be one of {_NORMS}")
         if not isinstance(self.augment, (bool, np.bool_)):
