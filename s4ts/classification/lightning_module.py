@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from s4ts.data.augment import random_crop, random_scale
 from s4ts.nn import ssm_param_groups
+from s4ts.nn.pooling import trim_padding
 
 __all__ = ["S4ClassifierModule"]
 
@@ -53,10 +54,7 @@ class S4ClassifierModule(L.LightningModule):
         x, mask, y = batch  # (B, L, C), (B, L), (B,)
         if augment:
             x, mask = self._augment(x, mask)
-        # Trim padding beyond the longest series of the batch; masks keep results exact.
-        length = int(mask.sum(dim=1).max())
-        x, mask = x[:, :length], mask[:, :length]
-        logits = self.net(x, None if bool(mask.all()) else mask)  # (B, K)
+        logits = self.net(*trim_padding(x, mask))  # (B, K); masks keep the trimming exact
         smoothing = self.label_smoothing if augment else 0.0  # validation: the plain loss
         loss = nn.functional.cross_entropy(logits, y, label_smoothing=smoothing)
         acc = (logits.argmax(dim=-1) == y).float().mean()

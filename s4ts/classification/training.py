@@ -17,6 +17,7 @@ from s4ts.data.sampling import EpochSampler
 from s4ts.data.sequences import validation_split
 from s4ts.nn.classifier import S4ClassifierNet
 from s4ts.nn.ensemble import S4ClassifierEnsemble, fit_temperature
+from s4ts.nn.pooling import trim_padding
 
 if TYPE_CHECKING:
     from s4ts.classification.estimator import S4Classifier
@@ -152,8 +153,6 @@ def _logits(net: S4ClassifierNet, data: TensorDataset, batch_size: int) -> tuple
     out, labels = [], []
     with torch.no_grad():
         for x, mask, y in DataLoader(data, batch_size=batch_size):  # (B, L, C), (B, L), (B,)
-            length = int(mask.sum(dim=1).max())
-            x, mask = x[:, :length], mask[:, :length]
-            out.append(net(x, None if bool(mask.all()) else mask))
+            out.append(net(*trim_padding(x, mask)))
             labels.append(y)
     return torch.cat(out), torch.cat(labels)

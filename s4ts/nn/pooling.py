@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["masked_pool", "pool_steps"]
+__all__ = ["masked_pool", "pool_steps", "trim_padding"]
 
 
 def pool_steps(x: Tensor, mask: Tensor | None, factor: int) -> tuple[Tensor, Tensor | None]:
@@ -30,6 +30,14 @@ def pool_steps(x: Tensor, mask: Tensor | None, factor: int) -> tuple[Tensor, Ten
     sums = x.view(B, n_windows, factor, H).sum(dim=2)  # (B, W, H)
     pooled = sums / counts.clamp_min(1)[..., None]
     return pooled, counts > 0
+
+
+def trim_padding(x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor | None]:
+    """Drop steps past the batch's longest series: x (B, L, C), mask (B, L) -> (B, L', C) and
+    the mask, or None when no step is padding (the cheaper unmasked path is then exact)."""
+    length = int(mask.sum(dim=1).max())
+    x, mask = x[:, :length], mask[:, :length]
+    return x, None if bool(mask.all()) else mask
 
 
 def masked_pool(x: Tensor, mask: Tensor | None, how: str) -> Tensor:

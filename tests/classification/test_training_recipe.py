@@ -173,3 +173,15 @@ def test_without_early_stopping_the_final_weights_are_kept_and_with_it_the_best(
     best = S4Classifier(**TINY, max_epochs=4, val_size=0.25, learning_rate=0.0,
                         ssm_lr=0.0, early_stopping_patience=10, random_state=0).fit(X, y)
     assert best.best_epoch_ == 0
+
+
+def test_trim_padding_drops_steps_past_the_longest_series():
+    from s4ts.nn.pooling import trim_padding
+
+    x = torch.arange(12.0).reshape(2, 6, 1)
+    mask = torch.tensor([[True] * 4 + [False] * 2, [True] * 2 + [False] * 4])
+    trimmed, kept = trim_padding(x, mask)
+    assert trimmed.shape == (2, 4, 1) and kept.shape == (2, 4)
+    torch.testing.assert_close(trimmed, x[:, :4])
+    trimmed, kept = trim_padding(x, torch.ones(2, 6, dtype=torch.bool))
+    assert trimmed.shape == (2, 6, 1) and kept is None  # no padding: the unmasked path
