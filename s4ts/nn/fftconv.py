@@ -11,13 +11,17 @@ the backward is the two correlations the math gives, each one `rfft` / `irfft` p
 
 Measured for (B, H, L) = (32, 64, 120), one kernel channel, forward + backward on 2 cores:
 2.4-2.6 ms against 3.3-4.4 ms through autograd.
+
+`fft_length` picks the circular length: an FFT whose length has a large prime factor is
+several times slower (rfft + irfft of (32, 64) rows: 27 ms at n = 1,362 = 2 * 3 * 227
+against 9 ms at 1,440 = 2^5 3^2 5, measured on 2 cores).
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["fft_conv"]
+__all__ = ["fft_conv", "fft_length"]
 
 
 class _FFTConv(torch.autograd.Function):
@@ -47,3 +51,19 @@ class _FFTConv(torch.autograd.Function):
 def fft_conv(u: torch.Tensor, K: torch.Tensor, n: int) -> torch.Tensor:
     """u (B, H, L) * K (C, H, L_K) or (B, C, H, L_K) -> (B, C, H, L), circular over `n` steps."""
     return _FFTConv.apply(u, K, n)
+
+
+def fft_length(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= n: a length the FFT libraries transform fast."""
+    best = 1 << max(n - 1, 0).bit_length()  # a power of two always qualifies
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            m = power35
+            while m < n:
+                m *= 2
+            best = min(best, m)
+            power35 *= 3
+        power5 *= 5
+    return best

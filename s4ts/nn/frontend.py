@@ -7,6 +7,7 @@ import math
 import torch
 from torch import Tensor, nn
 
+from s4ts.nn.fftconv import fft_length
 from s4ts.nn.pooling import masked_pool, pool_steps
 from s4ts.ssm.kernel import DiagKernel
 
@@ -74,7 +75,7 @@ class S4Filterbank(nn.Module):
         u = x.transpose(1, 2)  # (B C L)
         if mask is not None:
             u = u * mask[:, None]
-        n = 2 * L  # zero padding: linear, not circular, convolution
+        n = fft_length(2 * L)  # zero padding: linear, not circular, convolution
         K = self.kernel(L, rate)[0]  # (F L)
         y = torch.fft.irfft(torch.fft.rfft(u, n=n)[:, :, None] * torch.fft.rfft(K, n=n), n=n)[..., :L]
         energy = y.square().reshape(B, self.d_output, L).transpose(1, 2)  # (B L C*F)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from s4ts.nn.fftconv import fft_conv
+from s4ts.nn.fftconv import fft_conv, fft_length
 from s4ts.ssm.kernel import DiagKernel, Rate, make_kernel
 from s4ts.ssm.scan import diag_ssm_scan
 
@@ -71,13 +71,15 @@ class S4Layer(nn.Module):
         # two passes over (B, H, L) forward and backward.
         D = torch.nn.functional.pad(self.D, (0, 0, 0, K.shape[-3] - self.channels))  # (C' H)
         K = torch.cat([K[..., :1] + D[..., None], K[..., 1:]], dim=-1)
+        # Zero padding to n >= 2L turns the circular FFT convolution into a linear one.
+        n = fft_length(2 * L)
         if self.bidirectional:
             fwd, bwd = K.split(self.channels, dim=-3)
-            # The backward kernel acts on strictly later inputs (S4 paper's bidirectional layer).
+            # The backward kernel acts on strictly later inputs (S4 paper's bidirectional layer):
+            # its taps sit at the end of the circle, at shifts -1 .. -L.
             pad = torch.nn.functional.pad
-            K = pad(fwd, (0, L)) + pad(bwd.flip(-1), (L, 0))  # (... C H 2L)
-        # Zero padding to 2L turns the circular FFT convolution into a linear one.
-        return fft_conv(u, K, 2 * L)  # (B C H L)
+            K = pad(fwd, (0, n - L)) + pad(bwd.flip(-1), (n - L, 0))  # (... C H n)
+        return fft_conv(u, K, n)  # (B C H L)
 
     def _scan(self, u: torch.Tensor, dt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(self.kernel, DiagKernel):
