@@ -74,12 +74,7 @@ def futures_from(
         if given is not None:
             _check_clock(uid, given.index, st.last_time, time_col)
         if st.freq is None:
-            if given is None or not (given.index > st.last_time).all():
-                raise ValueError(
-                    f"X_future: series {uid!r} has irregular timestamps, so its forecast times "
-                    f"are its X_future rows, which must exist and all lie after its last "
-                    f"observation at {st.last_time}"
-                )
+            _check_irregular_times(uid, given, st.last_time, time_col)
             times, values = given.index, given.to_numpy(float)
         else:
             times = future_times(st.last_time, st.freq, n_steps)
@@ -92,6 +87,23 @@ def futures_from(
             check_future_covariates(uid, values, times, futr, "X_future")
         out.append(Future(times, values))
     return out
+
+
+def _check_irregular_times(uid: Hashable, given: pd.DataFrame | None, last_time, time_col: str) -> None:
+    """An irregular series forecasts at its X_future rows: there must be some, all after its end."""
+    if given is None:
+        raise ValueError(
+            f"X_future has no rows for series {uid!r}, which has irregular timestamps, so its "
+            f"forecast times are its X_future rows: add rows ({time_col!r} after its last "
+            f"observation at {last_time})"
+        )
+    early = given.index[given.index <= last_time]
+    if len(early):
+        raise ValueError(
+            f"X_future: series {uid!r} asks for a forecast at {early[0]} ({len(early)} such "
+            f"row{'s' if len(early) > 1 else ''}), not after its last observation at {last_time}; "
+            f"an irregular series forecasts at X_future times after its history"
+        )
 
 
 def _check_clock(uid: Hashable, times: pd.Index, last_time, time_col: str) -> None:

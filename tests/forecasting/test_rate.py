@@ -218,8 +218,14 @@ def test_irregular_fit_predict_update_save_load(tmp_path):
     expected = model.predict(frame, X_future=future)
     assert expected["ds"].tolist() == future["ds"].tolist()
     assert np.isfinite(expected["y_pred"]).all()
-    with pytest.raises(ValueError, match="series 'j0' has irregular timestamps.*X_future rows"):
+    with pytest.raises(ValueError, match="X_future has no rows for series 'j0', which has irregular"):
         model.predict(X_future=future[future.unique_id == "j1"])
+    last = model.series_["j0"].last_time
+    early = pd.DataFrame({"unique_id": ["j0", "j0", "j1"], "ds": [last, last + pd.Timedelta("1h"), future.ds[2]]})
+    with pytest.raises(ValueError, match=r"series 'j0' asks for a forecast at .* \(1 such row\), not after its last"):
+        model.predict(X_future=early)
+    with pytest.raises(ValueError, match="X_future: series 'j0' has duplicate timestamp"):
+        model.predict(X_future=pd.concat([future, future.iloc[:1]]))
     with pytest.raises(ValueError, match="pass X_future.*irregular timestamps"):
         model.predict()
     with pytest.raises(ValueError, match="horizon=3 does not apply to series 'j0'"):

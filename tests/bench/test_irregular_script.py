@@ -1,0 +1,40 @@
+"""benchmarks/irregular.py --quick: every contender forecasts every asked time, and the JSON holds the targets."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from bench_scripts import BENCHMARKS, load_script, usage_error
+
+pytest.importorskip("statsforecast", reason="AutoETS and NHITS come from the peers extra")
+pytest.importorskip("neuralforecast", reason="AutoETS and NHITS come from the peers extra")
+
+
+@pytest.mark.timeout(300)
+def test_irregular_quick_run(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "irregular.py"), "--quick", "--datasets", "vic_elec", "pedestrian",
+         "--removed", "0", "0.6", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=280, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    final = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(final["mae"]) == {"vic_elec 0%", "vic_elec 60%", "pedestrian 0%"}
+    for scores in final["mae"].values():
+        assert set(scores) == {"S4 irregular", "S4 binned", "AutoETS", "NHITS"}
+        assert all(value > 0 for value in scores.values())
+    assert set(final["targets"]["lowest_mae"]) == {"vic_elec 0%", "vic_elec 60%"}
+    assert set(final["targets"]["outage60_over_complete"]) == {"vic_elec"}
+    record = json.loads((tmp_path / "irregular.json").read_text())
+    settings = {(r["dataset"], r["removed"]): r for r in record["records"]}
+    # 60% removed in bursts: about 40% of the observations stay.
+    kept = settings[("vic_elec", 0.6)]["observations"] / settings[("vic_elec", 0.0)]["observations"]
+    assert 0.35 < kept < 0.45
+    assert "| S4 irregular |" in (tmp_path / "irregular.md").read_text()
+
+
+def test_bad_options_are_usage_errors(capsys):
+    script = load_script("irregular.py")
+    assert "--removed shares must be in [0, 1)" in usage_error(script, ["--removed", "1.0"], capsys)
+    assert "--windows must be 1..14" in usage_error(script, ["--windows", "0"], capsys)
