@@ -35,7 +35,13 @@ from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, qua
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
 from s4ts.forecasting.rates import check_rate_argument, check_rates, horizon_steps_of
-from s4ts.forecasting.training import build_net, calibrate_quantiles, fit_linear_path, train_network
+from s4ts.forecasting.training import (
+    auto_val_size,
+    build_net,
+    calibrate_quantiles,
+    fit_linear_path,
+    train_network,
+)
 from s4ts.nn.distributions import QuantileHead, make_head
 
 __all__ = ["S4Forecaster"]
@@ -123,8 +129,10 @@ class S4Forecaster(BaseEstimator):
     batches_per_epoch: batches drawn at random per epoch (at most every window once), so
         training takes at most max_epochs * batches_per_epoch steps whatever the data's size
         (1,000 by default, NeuralForecast's max_steps); None uses every window each epoch.
-    val_size: steps at the end of each series held out for validation and early stopping
-        (default `horizon`; 0 trains on everything without early stopping).
+    val_size: steps at the end of each series held out for validation and early stopping;
+        None (default) holds out 8 horizons, fewer where that is over 10% of the shortest
+        series or over 256 windows in all, at least one (`val_size_`); 0 trains on
+        everything without early stopping.
     early_stopping_patience: epochs without validation improvement before stopping (None: none).
     accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
     devices, num_nodes, strategy: Lightning's multi-process settings (default one process),
@@ -145,6 +153,8 @@ class S4Forecaster(BaseEstimator):
     context_length_: steps of history each forecast reads.
     linear_: whether the network has the linear path (`linear`, with "auto" decided).
     nonnegative_: whether forecasts are floored at 0 (`nonnegative`, with "auto" decided).
+    val_size_: steps held out at the end of each series for validation (`val_size`, with
+        None decided).
     n_epochs_: epochs trained.
     best_val_loss_: lowest validation loss (inf when trained without validation), the
         weights before training included.
@@ -274,7 +284,7 @@ class S4Forecaster(BaseEstimator):
         """Train on validated series and keep the context at the end of each."""
         horizon = self.horizon
         context_length = self.context_length or 4 * horizon
-        val_size = horizon if self.val_size is None else self.val_size
+        val_size = auto_val_size(horizon, [len(s.times) for s in series]) if self.val_size is None else self.val_size
         needed = horizon + 1 + val_size
         for s in series:
             if len(s.times) < needed:
@@ -313,6 +323,7 @@ class S4Forecaster(BaseEstimator):
             if self.calibrate_quantiles and isinstance(head, QuantileHead):
                 calibrate_quantiles(net, head, datasets[1])
 
+        self.val_size_ = val_size
         self.n_epochs_ = result.n_epochs
         self.best_val_loss_ = result.best_val_loss
         self.best_epoch_ = result.best_epoch

@@ -112,6 +112,7 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
         "nonnegative": est.nonnegative_,
         "n_epochs": est.n_epochs_,
         "best_epoch": est.best_epoch_,
+        "val_size": est.val_size_,
         "best_val_loss": est.best_val_loss_ if math.isfinite(est.best_val_loss_) else None,
         "head": est.head_.config(),
         "featurizer": {
@@ -156,6 +157,8 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
     est.nonnegative_ = config.get("nonnegative", False)
     est.n_epochs_ = config["n_epochs"]
     est.best_epoch_ = config.get("best_epoch")  # absent in files written by earlier versions
+    # Earlier versions held out `val_size`, or one horizon when it was None.
+    est.val_size_ = config.get("val_size", est.val_size if est.val_size is not None else est.horizon)
     best = config["best_val_loss"]
     est.best_val_loss_ = math.inf if best is None else best
     est.head_ = head_from_config(config["head"])

@@ -17,10 +17,25 @@ from s4ts.nn.forecast_net import ForecastNet, Timing
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["build_net", "calibrate_quantiles", "fit_linear_path", "train_network"]
+__all__ = ["auto_val_size", "build_net", "calibrate_quantiles", "fit_linear_path", "train_network"]
 
 # Training windows the least-squares start of the linear path reads at most.
 _LINEAR_FIT_WINDOWS = 50_000
+# val_size=None: validation windows per series, at most `_VAL_SHARE` of the shortest series
+# and `_VAL_TOTAL` windows in all (at least one per series). One window of a single series
+# picked noisy epochs: on the panel's validation windows, 192 held-out steps instead of one
+# horizon gave MASE vic_elec 0.351 -> 0.280, us_gasoline 0.987 -> 0.886, ETTh1 0.413 ->
+# 0.405, ETTh2 0.747 -> 0.727, pedestrian 0.640 -> 0.597 (seed 0, results/defaults_v6).
+_VAL_WINDOWS = 8
+_VAL_SHARE = 0.1
+_VAL_TOTAL = 256
+
+
+def auto_val_size(horizon: int, lengths: list[int]) -> int:
+    """Validation steps per series for val_size=None: `_VAL_WINDOWS` horizons, at most
+    `_VAL_SHARE` of the shortest series and `_VAL_TOTAL` windows over all series, at least one."""
+    fit = int(_VAL_SHARE * min(lengths)) // horizon
+    return horizon * max(1, min(_VAL_WINDOWS, fit, _VAL_TOTAL // len(lengths)))
 
 
 def build_net(est: S4Forecaster, featurizer: Featurizer, head: Head, context_length: int,

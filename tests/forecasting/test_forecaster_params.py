@@ -69,3 +69,29 @@ def test_verbose_training_logs_one_line_per_epoch_when_stdout_is_not_a_terminal(
     assert [line.split(":")[0] for line in epochs] == ["epoch 1/2", "epoch 2/2"]
     assert "val_loss" in epochs[0] and "train_loss" in epochs[0]
     assert "\r" not in out  # no progress bar redraws in a log
+
+
+@pytest.mark.parametrize(
+    ("horizon", "lengths", "expected"),
+    [
+        (24, [17_000], 8 * 24),  # one long series: 8 windows
+        (52, [1_100], 2 * 52),  # 10% of 1,100 weeks holds two years
+        (24, [5_000] * 4, 8 * 24),  # 4 long series: 8 windows each
+        (24, [5_000] * 100, 2 * 24),  # 100 series: 256 windows in all
+        (8, [40] * 304, 8),  # a panel of short series: one window each
+        (24, [100, 5_000], 24),  # the shortest series allows no more than one
+    ],
+)
+def test_val_size_none_holds_out_enough_windows_without_starving_short_series(horizon, lengths, expected):
+    from s4ts.forecasting.training import auto_val_size
+
+    assert auto_val_size(horizon, lengths) == expected
+
+
+def test_the_decided_val_size_is_an_attribute_and_survives_save_load(tmp_path):
+    frame = make_frame(n_series=1, length=600)
+    model = S4Forecaster(**TINY).fit(frame)
+    assert model.val_size_ == TINY["horizon"] * min(8, 60 // TINY["horizon"])
+    model.save(tmp_path / "m")
+    assert S4Forecaster.load(tmp_path / "m").val_size_ == model.val_size_
+    assert S4Forecaster(**{**TINY, "val_size": 0}).fit(frame).val_size_ == 0
