@@ -2,13 +2,21 @@
 
 On an irregular time grid the diagonal SSM has a different Ā_k = exp(Δ_k Λ)
 at every step, so there is no convolution kernel; the recurrence is solved by
-a parallel prefix scan (Hillis-Steele doubling: log2 L tensor passes, no
-Python loop over time). It only multiplies by the a_k (|a_k| <= 1 for a stable
-SSM) and never divides, so long gaps (a_k -> 0) are safe. The autograd
-Function saves the inputs and the states only; backward is the adjoint scan.
+a blocked scan: the L steps are cut into about √L chunks of about √L steps;
+one Python loop runs the recurrence inside all chunks at once, a second
+carries the state from chunk to chunk, and one pass adds each chunk's
+incoming state times the running product of its a_k. That is O(L) work in
+about 2√L tensor operations. (A Hillis-Steele doubling scan does O(L log L)
+work on full-size tensors: at (B, H, N, L) = (32, 64, 32, 240) one training
+step of the default forecaster took seconds.) It only multiplies by the a_k
+(|a_k| <= 1 for a stable SSM) and never divides, so long gaps (a_k -> 0) are
+safe. The autograd Function saves the inputs and the states only; backward is
+the adjoint scan.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -16,16 +24,26 @@ from s4ts.ssm import discretize
 
 
 def _prefix_scan(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """States x (..., L) of x_k = a_k x_{k-1} + b_k with x_{-1} = 0, by doubling."""
-    a, x = a.clone(), b.clone()
-    L = x.shape[-1]
-    d = 1
-    while d < L:
-        # Right-hand sides are evaluated before assignment, so the old values are used.
-        x[..., d:] = x[..., d:] + a[..., d:] * x[..., :-d]
-        a[..., d:] = a[..., d:] * a[..., :-d]
-        d *= 2
-    return x
+    """States x (..., L) of x_k = a_k x_{k-1} + b_k with x_{-1} = 0, by chunks of ~√L steps."""
+    L = b.shape[-1]
+    size = max(1, math.isqrt(L))  # steps per chunk
+    n = -(-L // size)  # chunks
+    pad = n * size - L
+    # (size, ..., n): step-in-chunk first, so each step of the loops below is one contiguous slice.
+    a = torch.nn.functional.pad(a, (0, pad)).unflatten(-1, (n, size)).movedim(-1, 0).contiguous()
+    x = torch.nn.functional.pad(b, (0, pad)).unflatten(-1, (n, size)).movedim(-1, 0).clone(
+        memory_format=torch.contiguous_format
+    )  # never the caller's b
+    prod = a.clone()  # running product of a within each chunk
+    for i in range(1, size):
+        x[i] += a[i] * x[i - 1]
+        prod[i] *= prod[i - 1]
+    # State entering each chunk: the previous chunk's end, carried across chunks.
+    entering = torch.zeros_like(x[0])  # (..., n)
+    for j in range(1, n):
+        entering[..., j] = x[-1][..., j - 1] + prod[-1][..., j - 1] * entering[..., j - 1]
+    x += prod * entering
+    return x.movedim(0, -1).flatten(-2)[..., :L]
 
 
 class LinearScan(torch.autograd.Function):
