@@ -1,5 +1,6 @@
 """Run by test_ddp.py: a strategy='ddp' fit, which Lightning completes by running this script
-again as rank 1. Each rank prints its rank and a checksum of its weights; rank 0 saves."""
+again as rank 1. Each rank writes a checksum of its weights to rank<k>.txt in the folder given
+(its own file: the two processes share stdout, where their lines can interleave); rank 0 saves."""
 
 import sys
 from pathlib import Path
@@ -19,5 +20,6 @@ if __name__ == "__main__":
     model = S4Forecaster(horizon=12, d_model=8, n_layers=1, d_state=8, max_epochs=2, batches_per_epoch=4,
                          accelerator="cpu", devices=2, strategy="ddp", random_state=0).fit(df)
     checksum = sum(float(p.double().sum()) for p in model.net_.parameters())
-    print(f"rank {rank_zero_only.rank} checksum {checksum:.10e}", flush=True)
-    model.save(Path(sys.argv[1]) / "model")
+    out = Path(sys.argv[1])
+    (out / f"rank{rank_zero_only.rank}.txt").write_text(f"{checksum:.10e}\n")
+    model.save(out / "model")
