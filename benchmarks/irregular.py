@@ -100,7 +100,7 @@ def _binned_histories(frame, cuts, spec, fill: bool) -> tuple[pd.DataFrame, list
     return pd.concat(parts, ignore_index=True), last
 
 
-def _to_asked(grid_forecasts: pd.DataFrame, last: list, asked: pd.DataFrame, cuts, ids, spec,
+def _to_asked(grid_forecasts: pd.DataFrame, last: list, asked: pd.DataFrame, cuts, spec,
               columns: list[str]) -> pd.DataFrame:
     """Bin forecasts (tagged ids) read at each window's asked times."""
     out = []
@@ -127,7 +127,7 @@ def s4_binned(frame, cuts, asked, spec, seed, quick):
     histories, last = _binned_histories(frame, cuts, spec, fill=False)
     forecasts = model.predict(histories)
     columns = ["y_pred", *[f"y_q{q:g}" for q in proto.LEVELS]]
-    return _to_asked(forecasts, last, asked, cuts, {}, spec, columns)
+    return _to_asked(forecasts, last, asked, cuts, spec, columns)
 
 
 def auto_ets(frame, cuts, asked, spec, seed, quick):
@@ -148,7 +148,7 @@ def auto_ets(frame, cuts, asked, spec, seed, quick):
                 rows.append(pd.DataFrame({ID: f"{uid}@{k}", TIME: times, "y_pred": fc["mean"],
                                           "y_q0.1": fc["lo-80"], "y_q0.5": fc["mean"], "y_q0.9": fc["hi-80"]}))
     columns = ["y_pred", "y_q0.1", "y_q0.5", "y_q0.9"]
-    return _to_asked(pd.concat(rows), last, asked, cuts, {}, spec, columns)
+    return _to_asked(pd.concat(rows), last, asked, cuts, spec, columns)
 
 
 def nhits(frame, cuts, asked, spec, seed, quick):
@@ -167,7 +167,7 @@ def nhits(frame, cuts, asked, spec, seed, quick):
     forecasts = nf.predict(df=_naive(histories)).rename(columns={"NHITS": "y_pred"})
     tz = frame[TIME].dt.tz
     forecasts[TIME] = forecasts[TIME].dt.tz_localize(tz) if tz is not None else forecasts[TIME]
-    return _to_asked(forecasts, last, asked, cuts, {}, spec, ["y_pred"])
+    return _to_asked(forecasts, last, asked, cuts, spec, ["y_pred"])
 
 
 def _alias(step: pd.Timedelta) -> str:

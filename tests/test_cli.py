@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from s4ts import S4Forecaster, cli
-from s4ts.forecasting import estimator as estimator_module
+from s4ts.forecasting import training as training_module
 
 FAST = ["--max-epochs", "1", "--batches-per-epoch", "2", "--context-length", "24", "--quiet"]
 
@@ -134,7 +134,7 @@ def test_quiet_prints_nothing_on_success(csv_file, tmp_path, capfd):
 def test_forecast_errors_speak_the_command_lines_terms_before_training(
         csv_file, tmp_path, capsys, monkeypatch, extra, message):
     for step in ("fit_linear_path", "train_network"):
-        monkeypatch.setattr(estimator_module, step, lambda *a: pytest.fail("trained before checking"))
+        monkeypatch.setattr(training_module, step, lambda *a: pytest.fail("trained before checking"))
     fill = {"data": str(csv_file), "tmp": str(tmp_path)}
     args = [a.format(**fill) for a in extra]
     with pytest.raises(SystemExit) as exit_info:

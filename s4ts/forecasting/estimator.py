@@ -30,22 +30,14 @@ from s4ts.data.frames import (
 )
 from s4ts.data.timing import series_dt, series_rate, training_step
 from s4ts.data.windows import Featurizer, WindowDataset, calendar_periods, fit_scale, window_index
-from s4ts.forecasting import evaluation, persistence, plotting, reading, streaming
+from s4ts.forecasting import evaluation, persistence, plotting, reading, streaming, training
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
 from s4ts.forecasting.rates import check_rate_argument, check_rates, horizon_steps_of
-from s4ts.forecasting.training import (
-    auto_val_size,
-    build_net,
-    calibrate_quantiles,
-    fit_linear_path,
-    train_network,
-)
 from s4ts.nn.distributions import QuantileHead, make_head
 
 __all__ = ["S4Forecaster"]
-
 
 
 class S4Forecaster(BaseEstimator):
@@ -153,8 +145,7 @@ class S4Forecaster(BaseEstimator):
     context_length_: steps of history each forecast reads.
     linear_: whether the network has the linear path (`linear`, with "auto" decided).
     nonnegative_: whether forecasts are floored at 0 (`nonnegative`, with "auto" decided).
-    val_size_: steps held out at the end of each series for validation (`val_size`, with
-        None decided).
+    val_size_: steps held out at the end of each series for validation (None decided).
     n_epochs_: epochs trained.
     best_val_loss_: lowest validation loss (inf when trained without validation), the
         weights before training included.
@@ -284,15 +275,7 @@ class S4Forecaster(BaseEstimator):
         """Train on validated series and keep the context at the end of each."""
         horizon = self.horizon
         context_length = self.context_length or 4 * horizon
-        val_size = auto_val_size(horizon, [len(s.times) for s in series]) if self.val_size is None else self.val_size
-        needed = horizon + 1 + val_size
-        for s in series:
-            if len(s.times) < needed:
-                raise ValueError(
-                    f"series {s.uid!r} has {len(s.times)} time steps; fitting needs at least "
-                    f"{needed} (1 step of context + horizon {horizon} + validation {val_size}). "
-                    f"Drop the series, lower horizon, or set val_size=0"
-                )
+        val_size = reading.checked_val_size(self, series)
         kind = time_kind(series[0].times)
         train_step = training_step(series, parse_freq(self.freq, kind) if self.freq is not None else None)
         rates = [series_rate(s, train_step) for s in series]
@@ -312,16 +295,16 @@ class S4Forecaster(BaseEstimator):
         linear = all(s.freq is not None for s in series) if self.linear == "auto" else bool(self.linear)
         seed = _training.seed_from(self.random_state)
         with _training.seeded(seed):
-            net = build_net(self, featurizer, head, context_length, linear)
+            net = training.build_net(self, featurizer, head, context_length, linear)
             datasets = [
                 WindowDataset(inputs, targets, steps, index, context_length, horizon, featurizer.hidden_channels)
                 for index in window_index([len(y) for y in targets], horizon, val_size)
             ]
             if linear:
-                fit_linear_path(net, datasets[0], seed, self.train_linear)
-            result = train_network(self, net, head, *datasets, seed)
+                training.fit_linear_path(net, datasets[0], seed, self.train_linear)
+            result = training.train_network(self, net, head, *datasets, seed)
             if self.calibrate_quantiles and isinstance(head, QuantileHead):
-                calibrate_quantiles(net, head, datasets[1])
+                training.calibrate_quantiles(net, head, datasets[1])
 
         self.val_size_ = val_size
         self.n_epochs_ = result.n_epochs

@@ -13,6 +13,7 @@ from s4ts.data.cross_series import with_cross_series
 from s4ts.data.frames import SeriesData, parse_freq, split_series, time_kind, to_long
 from s4ts.data.windows import Featurizer, check_network_range
 from s4ts.forecasting.inference import Future
+from s4ts.forecasting.training import auto_val_size
 from s4ts.nn.forecast_net import MIN_WINDOW_SCALE
 
 if TYPE_CHECKING:
@@ -98,3 +99,20 @@ def warn_flat_unscaled(est: S4Forecaster, series: list[SeriesData]) -> None:
                 UserWarning, stacklevel=4,
             )
             return
+
+
+def checked_val_size(est: S4Forecaster, series: list[SeriesData]) -> int:
+    """Steps of each series held out for validation (`val_size`, None decided by the series'
+    lengths); every series must hold them plus a horizon and one step of context."""
+    horizon, val_size = est.horizon, est.val_size
+    if val_size is None:
+        val_size = auto_val_size(horizon, [len(s.times) for s in series])
+    needed = horizon + 1 + val_size
+    for s in series:
+        if len(s.times) < needed:
+            raise ValueError(
+                f"series {s.uid!r} has {len(s.times)} time steps; fitting needs at least "
+                f"{needed} (1 step of context + horizon {horizon} + validation {val_size}). "
+                f"Drop the series, lower horizon, or set val_size=0"
+            )
+    return val_size

@@ -63,7 +63,8 @@ def start_study(args, df) -> tuple[TuningResult, dict[str, Any]]:
 
 def study_record(args, wait_s: float = 60.0) -> dict[str, Any]:
     """The settings `s4ts tune` stored in the study a worker joins (waiting up to `wait_s` seconds
-    for the first process to create it)."""
+    for the first process to create it and record them: two separate writes, so a worker can
+    find the study before its settings)."""
     optuna = require_optuna()
     if not args.storage or not args.study_name:
         raise ValueError("--worker joins a study in a database: give --storage URL and --study-name NAME")
@@ -72,16 +73,22 @@ def study_record(args, wait_s: float = 60.0) -> dict[str, Any]:
     while True:
         try:
             study = optuna.load_study(study_name=args.study_name, storage=storage)
+        except KeyError:  # not created yet
+            study = None
+        record = {} if study is None else study.user_attrs.get(STUDY_ATTR, {})
+        # Settled: a study with a record, or with trials and none (made elsewhere). A new empty
+        # one may be between `s4ts tune`'s two writes (create the study, then record settings).
+        if study is not None and (record or study.trials):
             break
-        except KeyError:
-            if time.monotonic() > deadline:
+        if time.monotonic() > deadline:
+            if study is None:
                 raise ValueError(
                     f"--study-name {args.study_name!r}: no such study in {redacted(str(args.storage))!r} "
-                    f"after waiting {wait_s:.0f} s; start it with `s4ts tune DATA --horizon H --n-trials N "
-                    f"--storage URL --study-name NAME` first"
-                ) from None
-            time.sleep(1.0)
-    record = study.user_attrs.get(STUDY_ATTR, {})
+                    f"after waiting {wait_s:.0f} s; start it with `s4ts tune DATA --horizon H --n-trials "
+                    f"N --storage URL --study-name NAME` first"
+                )
+            break
+        time.sleep(1.0)
     if "cli" not in record:
         raise ValueError(
             f"study {args.study_name!r} was not started by `s4ts tune` (it holds no command-line "

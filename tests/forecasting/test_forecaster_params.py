@@ -6,7 +6,7 @@ import pytest
 from forecast_data import TINY, make_frame
 
 from s4ts import S4Forecaster
-from s4ts.forecasting import estimator as estimator_module
+from s4ts.forecasting import training as training_module
 
 BAD = [
     ("learning_rate", -1.0, "learning_rate=-1.0"),
@@ -43,7 +43,7 @@ def test_bad_parameters_are_errors_that_name_them_before_training(monkeypatch, n
     def no_training(*args, **kwargs):
         raise AssertionError("training started with an invalid parameter")
 
-    monkeypatch.setattr(estimator_module, "train_network", no_training)
+    monkeypatch.setattr(training_module, "train_network", no_training)
     model = S4Forecaster(**{**TINY, name: value})
     with pytest.raises((ValueError, TypeError), match=message.replace("(", r"\(").replace("[", r"\[")):
         model.fit(make_frame(n_series=1, length=80))

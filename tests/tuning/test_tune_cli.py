@@ -80,7 +80,28 @@ def test_a_worker_of_a_study_with_only_a_timeout_needs_a_budget(csv_file, tmp_pa
 
 def test_a_worker_cannot_join_a_study_made_elsewhere(tmp_path, capsys):
     storage = tmp_path / "study.db"
-    optuna.create_study(storage=f"sqlite:///{storage}", study_name="python")
+    optuna.create_study(storage=f"sqlite:///{storage}", study_name="python").optimize(lambda t: 0.0, n_trials=1)
     with pytest.raises(SystemExit):
         cli.main(["tune", "--worker", "--storage", str(storage), "--study-name", "python", "--quiet"])
     assert "was not started by `s4ts tune`" in capsys.readouterr().err
+
+
+def test_a_worker_waits_for_the_settings_of_a_study_created_a_moment_ago(tmp_path):
+    """`s4ts tune` creates the study, then records its settings: a worker finding the study in
+    between waits for them instead of refusing it (CI met that race)."""
+    import argparse
+    import threading
+
+    from s4ts.tuning.command import study_record
+    from s4ts.tuning.storage import STUDY_ATTR
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(storage=url, study_name="racing")
+    later = threading.Timer(1.5, study.set_user_attr, (STUDY_ATTR, {"cli": {"horizon": 12}}))
+    later.start()
+    args = argparse.Namespace(storage=url, study_name="racing", heartbeat=60)
+    try:
+        assert study_record(args, wait_s=30) == {"horizon": 12}
+    finally:
+        later.join()
+
