@@ -44,3 +44,27 @@ def test_long_gaps_are_safe():
     b = torch.ones(1, 50, dtype=torch.complex64)
     x = linear_scan(a, b)
     assert torch.isfinite(x.real).all() and x[0, 20] == 1
+
+
+def test_rows_in_groups_give_the_whole_batch_result(monkeypatch):
+    """diag_ssm_scan runs rows in groups of at most _SCAN_ELEMENTS states x steps: the same
+    outputs, last states and gradients as one piece."""
+    from s4ts.ssm import scan
+
+    torch.manual_seed(3)
+    H, N, L = 3, 4, 9
+    Lambda = torch.complex(-torch.rand(H, N, dtype=torch.float64), torch.randn(H, N, dtype=torch.float64))
+    B, C = torch.randn(H, N, dtype=torch.complex128), torch.randn(2, H, N, dtype=torch.complex128)
+    dt = torch.rand(5, H, L, dtype=torch.float64) + 0.1
+    x0 = torch.randn(5, H, N, dtype=torch.complex128)
+
+    def run():
+        u = torch.randn(5, H, L, dtype=torch.float64, generator=torch.Generator().manual_seed(0)).requires_grad_()
+        y, last = scan.diag_ssm_scan(u, Lambda, B, C, dt, x0=x0)
+        (y.sum() + last.abs().sum()).backward()
+        return y.detach(), last, u.grad
+
+    whole = run()
+    monkeypatch.setattr(scan, "_SCAN_ELEMENTS", 2 * H * N * L)  # groups of 2 rows: 2, 2, 1
+    for a, b in zip(run(), whole):
+        torch.testing.assert_close(a, b)
