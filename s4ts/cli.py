@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("--plot", type=Path, default=None, help="also save a forecast plot (PNG)")
     fc.add_argument("--save-model", type=Path, default=None, help="also save the fitted model to this directory")
     fc.add_argument("--val-size", type=int, default=None,
-                    help="steps held out per series for early stopping (default: up to 8 horizons, see S4Forecaster val_size; 0: none)")
+                    help="steps held out per series for early stopping (default: up to 8 horizons, "
+                         "see S4Forecaster val_size; 0: none)")
     fc.add_argument("--seed", type=int, default=0)
     fc.add_argument("--quiet", action="store_true", help="print nothing but warnings and errors (no progress, no summary)")
     fc.set_defaults(handler=_forecast)

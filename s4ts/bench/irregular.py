@@ -210,12 +210,8 @@ def score(forecasts: pd.DataFrame, scales: dict, point: str = "y_pred") -> dict[
     out = {"mae": float(error.mean()), "mase": float((error / scale).mean()), "n_points": len(forecasts)}
     columns = [f"{TARGET}_q{level:g}" for level in LEVELS]
     if all(c in forecasts for c in columns):
-        y = forecasts[TARGET].to_numpy(float)
-        loss = 0.0
-        for level, column in zip(LEVELS, columns):
-            diff = y - forecasts[column].to_numpy(float)
-            loss = loss + np.maximum(level * diff, (level - 1) * diff)
-        out["crps"] = float(np.mean(2 * loss / len(LEVELS) / scale))
-        low, high = forecasts[columns[0]].to_numpy(float), forecasts[columns[-1]].to_numpy(float)
-        out["coverage"] = float(np.mean((y >= low) & (y <= high)))
+        y, q = forecasts[TARGET].to_numpy(float), forecasts[columns].to_numpy(float)  # (n,), (n, Q)
+        # Pinball loss is homogeneous: scaling each row before is scaling its loss after.
+        out["crps"] = metrics.crps_from_quantiles(y / scale, q / scale[:, None], LEVELS)
+        out["coverage"] = metrics.coverage(y, q[:, 0], q[:, -1])
     return out

@@ -122,3 +122,10 @@ def test_bool_series_ids_come_back_as_bools(tmp_path):
     assert list(loaded.series_) == [False, True] or list(loaded.series_) == [True, False]
     assert all(isinstance(uid, bool) for uid in loaded.series_)
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+
+
+def test_files_without_the_decided_val_size_load_with_what_earlier_versions_held_out(model, saved):
+    """Before val_size_ existed, val_size=None held out one horizon."""
+    edit_config(saved, lambda c: c.pop("val_size"))
+    assert S4Forecaster.load(saved).val_size_ == model.horizon
+
