@@ -53,8 +53,12 @@ def diag_zoh(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Diagonal ZOH: Ā = exp(ΔΛ), B̄ = (exp(ΔΛ) - 1) / Λ B; all broadcast."""
     dtL = dt * Lambda
-    # expm1 keeps B̄ ≈ Δ B accurate when |ΔΛ| is tiny (fine grids, small rates).
-    return torch.exp(dtL), _expm1(dtL) / Lambda * B
+    if not dtL.is_complex():
+        return torch.exp(dtL), torch.expm1(dtL) * (B / Lambda)
+    dA, dA_minus_1 = exp_expm1(dtL.real, dtL.imag)
+    # B / Λ is (H, N)-sized; dividing the (..., L)-sized expm1 would cost a complex division
+    # per step and state (8x a multiplication on CPU).
+    return dA, dA_minus_1 * (B / Lambda)
 
 
 def diag_log_dA(Lambda: torch.Tensor, dt: torch.Tensor, method: str) -> torch.Tensor:
@@ -78,11 +82,22 @@ def diag_discretize(
     raise ValueError(f"unknown discretisation {method!r}; choose one of {METHODS}")
 
 
-def _expm1(z: torch.Tensor) -> torch.Tensor:
-    """Complex expm1 (torch.expm1 is real-only): exp(z) - 1 without cancellation."""
-    if not z.is_complex():
-        return torch.expm1(z)
-    # exp(a + ib) - 1 = expm1(a) cos b - 2 sin^2(b/2) + i exp(a) sin b
-    a, b = z.real, z.imag
-    real = torch.expm1(a) * torch.cos(b) - 2 * torch.sin(b / 2) ** 2
-    return torch.complex(real, torch.exp(a) * torch.sin(b))
+def exp_expm1(re: torch.Tensor, im: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """exp(z) and expm1(z) for z = re + i im (torch.expm1 is real-only), as complex tensors.
+
+    expm1 keeps B̄ ≈ Δ B accurate when |ΔΛ| is tiny (fine grids, small rates). Complex
+    torch.exp is not vectorised on CPU: at (32, 64, 32) it took 1.1 ms against 0.07 ms
+    for real functions, and the irregular scan evaluates it per step and state; the
+    half-angle forms below need three real transcendental calls.
+    """
+    # With s = sin(im/2), c = cos(im/2): cos(im) - 1 = -2 s², sin(im) = 2 s c, and
+    # exp(z) - 1 = expm1(re) cos(im) + (cos(im) - 1) + i e^re sin(im), free of cancellation.
+    em1 = torch.expm1(re)
+    s, c = torch.sin(im / 2), torch.cos(im / 2)
+    cos_m1 = -2 * s * s
+    sin_im = 2 * s * c
+    del c
+    e_sin = (1 + em1) * sin_im
+    expm1_z = torch.complex(torch.addcmul(cos_m1, em1, cos_m1 + 1), e_sin)
+    exp_z = torch.complex(torch.addcmul(cos_m1 + 1, em1, cos_m1 + 1), e_sin)
+    return exp_z, expm1_z
