@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= dev
 BIN := $(VENV)/bin
 
-.PHONY: venv test demo bench lint clean
+.PHONY: venv test demo bench docs lint clean
 
 venv: $(VENV)/.installed
 
@@ -27,8 +27,11 @@ demo: venv
 bench: venv
 	$(BIN)/python benchmarks/kernel_speed.py
 
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 lint: venv
-	$(BIN)/python -m ruff check s4ts tests benchmarks examples datasets
+	$(BIN)/python -m ruff check s4ts tests benchmarks examples datasets scripts
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out site .pytest_cache

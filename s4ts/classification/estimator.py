@@ -66,70 +66,103 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    d_model: width of the first stage.
-    n_layers: S4 blocks per stage; one int for every stage or one count per stage.
-    dt_min: the smallest initial step Δ of the S4 layers; None: 1e-3, or 1 / the longest
+    d_model
+        width of the first stage.
+    n_layers
+        S4 blocks per stage; one int for every stage or one count per stage.
+    dt_min
+        the smallest initial step Δ of the S4 layers; None: 1e-3, or 1 / the longest
         training series' steps (after any filterbank) where that is smaller, so the slowest
         modes span the whole series.
-    d_state, mode, init, bidirectional, dropout, dt_max, ssm_lr: S4 layer settings
+    d_state, mode, init, bidirectional, dropout, dt_max, ssm_lr
+        S4 layer settings
         (see `s4ts.nn.S4Backbone`); bidirectional layers see the whole series.
-    pool: downsampling factors between stages (each stage after a pooling is `expand`
+    pool
+        downsampling factors between stages (each stage after a pooling is `expand`
         times wider); () for a single stage.
-    expand: width multiplier at each pooling.
-    pooling: how the last stage is reduced over valid steps: "mean", "max" or "last".
-    n_estimators: networks in the ensemble (1: a single network, its probabilities
+    expand
+        width multiplier at each pooling.
+    pooling
+        how the last stage is reduced over valid steps: "mean", "max" or "last".
+    n_estimators
+        networks in the ensemble (1: a single network, its probabilities
         temperature-scaled all the same).
-    norm: "dataset" (the training data's per-channel statistics; levels and amplitudes kept)
+    norm
+        "dataset" (the training data's per-channel statistics; levels and amplitudes kept)
         or "series" (each series z-normalised per channel first: only shapes tell classes apart).
-    augment: random crops and amplitude scaling of training batches (validation and
+    augment
+        random crops and amplitude scaling of training batches (validation and
         prediction see the series as they are).
-    label_smoothing: weight of the uniform distribution in the training targets, in [0, 1).
-    filterbank: number of learned S4 band filters per input channel in front of the stages,
+    label_smoothing
+        weight of the uniform distribution in the training targets, in [0, 1).
+    filterbank
+        number of learned S4 band filters per input channel in front of the stages,
         or None for no front end.
-    frame_length: filterbank frame in samples (160 = 10 ms at 16 kHz).
-    bandlimit: filterbank band edge as a fraction of the training Nyquist frequency, in (0, 1],
+    frame_length
+        filterbank frame in samples (160 = 10 ms at 16 kHz).
+    bandlimit
+        filterbank band edge as a fraction of the training Nyquist frequency, in (0, 1],
         or None for no limit.
-    learning_rate, weight_decay, batch_size, gradient_clip_val: training settings (AdamW,
+    learning_rate, weight_decay, batch_size, gradient_clip_val
+        training settings (AdamW,
         warm-up and cosine decay over the planned epochs; batch_size "auto": an eighth of the
         series, 8 to 32; gradient_clip_val None: no clipping).
-    max_epochs: epochs per member, or "auto" (about 1,200 optimizer steps, 30 to 400 epochs).
-    max_time: training time limit in seconds (or a timedelta) for the whole ensemble, shared
+    max_epochs
+        epochs per member, or "auto" (about 1,200 optimizer steps, 30 to 400 epochs).
+    max_time
+        training time limit in seconds (or a timedelta) for the whole ensemble, shared
         equally by the members; None for no limit.
-    val_size: series held out for validation, early stopping and keeping the best epoch: a
+    val_size
+        series held out for validation, early stopping and keeping the best epoch: a
         float in [0, 1) is a fraction of the series (stratified by class; too few series to
         hold one per class trains without validation, with a logged warning), an int >= 0 a
         count; 0 trains on everything for `max_epochs`. Ignored when `fit` gets
         `validation_data`.
-    early_stopping_patience: epochs without validation improvement before stopping, keeping
+    early_stopping_patience
+        epochs without validation improvement before stopping, keeping
         the best validation epoch's weights; None (default) trains the planned epochs, the
         learning rate decaying to zero, and keeps the final weights: validation losses of a
         few series are too noisy to stop on (ArrowHead stopped after 27 of 100 epochs at 51%
         accuracy), and held-out series not used to choose an epoch fit the temperature
         without bias.
-    accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
-    devices, num_nodes, strategy: Lightning's multi-process settings (default one process),
+    accelerator
+        Lightning accelerator ("auto", "cpu", "gpu", ...).
+    devices, num_nodes, strategy
+        Lightning's multi-process settings (default one process),
         e.g. devices=2, strategy="ddp_spawn", n_estimators=1 (multi-process training takes
         one network); sharded strategies are refused. Which ones
         leave the weights in the calling process: `s4ts._distributed`, docs/distributed.md.
-    random_state: seed for the split, weights, batch order and dropout (int, RandomState or None).
-    verbose: show Lightning's progress bar and messages.
+    random_state
+        seed for the split, weights, batch order and dropout (int, RandomState or None).
+    verbose
+        show Lightning's progress bar and messages.
 
     Attributes
     ----------
-    classes_: the class labels (n_classes,), sorted; predict_proba's columns follow them.
-    n_channels_: channels of the training series.
-    sample_rate_: the training sample rate in Hz, or None when fit got none.
-    mean_, scale_: per-channel standardisation (n_channels,) from the training series.
-    network_: the trained `S4ClassifierEnsemble` of `S4ClassifierNet` members (torch modules,
+    classes_
+        the class labels (n_classes,), sorted; predict_proba's columns follow them.
+    n_channels_
+        channels of the training series.
+    sample_rate_
+        the training sample rate in Hz, or None when fit got none.
+    mean_, scale_
+        per-channel standardisation (n_channels,) from the training series.
+    network_
+        the trained `S4ClassifierEnsemble` of `S4ClassifierNet` members (torch modules,
         usable without Lightning); it returns the log of the averaged probabilities.
-    dt_min_: the smallest initial Δ used (`dt_min`, with None resolved).
-    temperature_: the softmax temperature fitted on the members' held-out series (1.0 when
+    dt_min_
+        the smallest initial Δ used (`dt_min`, with None resolved).
+    temperature_
+        the softmax temperature fitted on the members' held-out series (1.0 when
         no member had validation series).
-    n_epochs_: epochs trained, summed over the members.
-    best_val_loss_: the validation cross-entropy of each member's kept weights (the lowest,
+    n_epochs_
+        epochs trained, summed over the members.
+    best_val_loss_
+        the validation cross-entropy of each member's kept weights (the lowest,
         the weights before training included, with early stopping; the final ones without),
         averaged over the members; `math.inf` when training ran without validation.
-    best_epoch_: epochs trained to reach the kept weights, averaged over the members (None
+    best_epoch_
+        epochs trained to reach the kept weights, averaged over the members (None
         without validation).
     """
 

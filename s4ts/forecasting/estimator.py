@@ -80,76 +80,116 @@ class S4Forecaster(BaseEstimator):
 
     Parameters
     ----------
-    horizon: number of steps to forecast.
-    context_length: steps of history each forecast reads (default 4 * horizon).
-    freq: pandas offset alias or integer step for all series; None infers it per series.
-    time_grid: "regular" (missing steps become NaN; off-grid timestamps are an error),
+    horizon
+        number of steps to forecast.
+    context_length
+        steps of history each forecast reads (default 4 * horizon).
+    freq
+        pandas offset alias or integer step for all series; None infers it per series.
+    time_grid
+        "regular" (missing steps become NaN; off-grid timestamps are an error),
         "irregular" (every series at its own timestamps) or "auto".
-    futr_exog: covariate columns known in advance (given for the horizon in `X_future`).
-    hist_exog: covariate columns known only up to the forecast origin.
-    cross_series: every series also reads the targets of all fitted series (regular series
+    futr_exog
+        covariate columns known in advance (given for the horizon in `X_future`).
+    hist_exog
+        covariate columns known only up to the forecast origin.
+    cross_series
+        every series also reads the targets of all fitted series (regular series
         on a shared grid); `predict(df)` and `update` then need rows of every fitted series.
-    calendar_features: "auto" (default) adds, for datetime time, each of the time of day, day
+    calendar_features
+        "auto" (default) adds, for datetime time, each of the time of day, day
         of week and day of year that varies between the series' steps and that the history
         covers twice (hourly data over a year: day and week; monthly over decades: year);
         True adds all three (datetime time only; warns when no series spans two years, as
         each day of the year is then seen once); False none. `featurizer_.calendar` says
         which were added.
-    norm: per-window normalisation of the context: "mean", "last" or "none".
-    linear: add a linear context -> horizon path, fixed at its least-squares fit (S4 learns
+    norm
+        per-window normalisation of the context: "mean", "last" or "none".
+    linear
+        add a linear context -> horizon path, fixed at its least-squares fit (S4 learns
         the rest); "auto" (default) adds it unless a training series has irregular timestamps.
-    train_linear: also train the linear path with the network after its least-squares start
+    train_linear
+        also train the linear path with the network after its least-squares start
         (better on some long horizons, e.g. the Informer ETTh1 720-step cell).
-    scaler: per-series target scaling over the training history: "standard", "robust" or None
+    scaler
+        per-series target scaling over the training history: "standard", "robust" or None
         (the network then reads raw values in float32: keep them within ±1e15 and varying by
         more than 1e-4, else fit refuses or warns).
-    distribution: "quantile" (pinball loss on `quantiles`), "student_t" (likelihood) or
+    distribution
+        "quantile" (pinball loss on `quantiles`), "student_t" (likelihood) or
         "point" (the mean alone, by squared error: for MSE-scored tasks; no quantile columns).
-    quantiles: levels reported as columns; the quantile head also always learns the median.
-    calibrate_quantiles: after training, scale each quantile's distance from the median so
+    quantiles
+        levels reported as columns; the quantile head also always learns the median.
+    calibrate_quantiles
+        after training, scale each quantile's distance from the median so
         that on the validation windows (`val_size`) the share of values below it is its level
         (at least 20 observed validation values, quantile head only; the median and point
         forecast are unchanged). Off by default: with one validation window per series it
         narrowed the 80% band to 0.38-0.63 coverage on single-series panel datasets
         (benchmarks/results/calibration_v1); it can help panels of many series.
-    nonnegative: raise forecasts, quantiles and samples below 0 to 0 (counts, sales, demand);
+    nonnegative
+        raise forecasts, quantiles and samples below 0 to 0 (counts, sales, demand);
         "auto" (default) does so when no training target is negative.
-    d_model, n_layers, d_state, mode, init, dropout, dt_min, dt_max, ssm_lr: backbone settings
+    d_model, n_layers, d_state, mode, init, dropout, dt_min, dt_max, ssm_lr
+        backbone settings
         (see `s4ts.nn.S4Backbone`); the backbone is always causal.
-    learning_rate, weight_decay, batch_size, max_epochs, gradient_clip_val: training settings.
-    max_time: training time limit in seconds (or a timedelta); None for no limit.
-    batches_per_epoch: batches drawn at random per epoch (at most every window once), so
+    learning_rate, weight_decay, batch_size, max_epochs, gradient_clip_val
+        training settings.
+    max_time
+        training time limit in seconds (or a timedelta); None for no limit.
+    batches_per_epoch
+        batches drawn at random per epoch (at most every window once), so
         training takes at most max_epochs * batches_per_epoch steps whatever the data's size
         (1,000 by default, NeuralForecast's max_steps); None uses every window each epoch.
-    val_size: steps at the end of each series held out for validation and early stopping;
+    val_size
+        steps at the end of each series held out for validation and early stopping;
         None (default) holds out 8 horizons, fewer where that is over 10% of the shortest
         series or over 256 windows in all, at least one (`val_size_`); 0 trains on
         everything without early stopping.
-    early_stopping_patience: epochs without validation improvement before stopping (None: none).
-    accelerator: Lightning accelerator ("auto", "cpu", "gpu", ...).
-    devices, num_nodes, strategy: Lightning's multi-process settings (default one process),
+    early_stopping_patience
+        epochs without validation improvement before stopping (None: none).
+    accelerator
+        Lightning accelerator ("auto", "cpu", "gpu", ...).
+    devices, num_nodes, strategy
+        Lightning's multi-process settings (default one process),
         e.g. devices=2, strategy="ddp_spawn"; sharded strategies are refused. Which ones
         leave the weights in the calling process: `s4ts._distributed`, docs/distributed.md.
-    random_state: seed for weights, window order, dropout and samples (int, RandomState or None).
-    verbose: show Lightning's progress bar and messages.
+    random_state
+        seed for weights, window order, dropout and samples (int, RandomState or None).
+    verbose
+        show Lightning's progress bar and messages.
 
     Attributes
     ----------
-    net_: the trained `ForecastNet` (on the CPU, in eval mode).
-    head_: the output head (`QuantileHead`, `StudentTHead` or `PointHead`).
-    featurizer_: the input encoder, with the covariates' training statistics.
-    series_: per series id, what forecasting after it needs (scaling, rate, last context).
-    train_step_: the model's time unit (seconds for datetimes, units for integers).
-    time_kind_: "datetime" or "integer".
-    rates_: the rates (series step / training step) seen in training.
-    context_length_: steps of history each forecast reads.
-    linear_: whether the network has the linear path (`linear`, with "auto" decided).
-    nonnegative_: whether forecasts are floored at 0 (`nonnegative`, with "auto" decided).
-    val_size_: steps held out at the end of each series for validation (None decided).
-    n_epochs_: epochs trained.
-    best_val_loss_: lowest validation loss (inf when trained without validation), the
+    net_
+        the trained `ForecastNet` (on the CPU, in eval mode).
+    head_
+        the output head (`QuantileHead`, `StudentTHead` or `PointHead`).
+    featurizer_
+        the input encoder, with the covariates' training statistics.
+    series_
+        per series id, what forecasting after it needs (scaling, rate, last context).
+    train_step_
+        the model's time unit (seconds for datetimes, units for integers).
+    time_kind_
+        "datetime" or "integer".
+    rates_
+        the rates (series step / training step) seen in training.
+    context_length_
+        steps of history each forecast reads.
+    linear_
+        whether the network has the linear path (`linear`, with "auto" decided).
+    nonnegative_
+        whether forecasts are floored at 0 (`nonnegative`, with "auto" decided).
+    val_size_
+        steps held out at the end of each series for validation (None decided).
+    n_epochs_
+        epochs trained.
+    best_val_loss_
+        lowest validation loss (inf when trained without validation), the
         weights before training included.
-    best_epoch_: epochs trained to reach the kept weights (0: no epoch beat the start, as can
+    best_epoch_
+        epochs trained to reach the kept weights (0: no epoch beat the start, as can
         happen from the linear path's least-squares start; None without validation).
     """
 

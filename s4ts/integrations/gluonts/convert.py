@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
 from gluonts.dataset.common import Dataset, ListDataset
+
 from s4ts.data.frames import (
     SeriesData,
     freq_name,

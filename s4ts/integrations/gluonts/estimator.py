@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import torch
-
 from gluonts.core.component import validated
 from gluonts.dataset.common import Dataset
 from gluonts.dataset.field_names import FieldName
@@ -34,6 +33,7 @@ from gluonts.transform import (
     ValidationSplitSampler,
     VstackFeatures,
 )
+
 from s4ts.integrations.gluonts.features import CheckedEntries, feature_statistics
 from s4ts.integrations.gluonts.module import S4LightningModule
 from s4ts.nn.forecast_net import NORMS
@@ -55,20 +55,31 @@ class S4Estimator(PyTorchLightningEstimator):
 
     Parameters
     ----------
-    prediction_length: steps to forecast.
-    context_length: steps of history each forecast reads (default 4 * prediction_length, as
+    prediction_length
+        steps to forecast.
+    context_length
+        steps of history each forecast reads (default 4 * prediction_length, as
         S4Forecaster).
-    freq: pandas Period alias; None reads it from the training data.
-    num_feat_dynamic_real, num_past_feat_dynamic_real: rows of those fields in every entry.
-    quantiles: levels forecast (0.5 is always added; default 0.1, ..., 0.9, the levels
+    freq
+        pandas Period alias; None reads it from the training data.
+    num_feat_dynamic_real, num_past_feat_dynamic_real
+        rows of those fields in every entry.
+    quantiles
+        levels forecast (0.5 is always added; default 0.1, ..., 0.9, the levels
         GluonTS's Evaluator scores).
-    time_features: add GluonTS's calendar features of the frequency.
-    norm, linear, d_model, n_layers, d_state, mode, dropout: as in S4Forecaster (`linear`: the
+    time_features
+        add GluonTS's calendar features of the frequency.
+    norm, linear, d_model, n_layers, d_state, mode, dropout
+        as in S4Forecaster (`linear`: the
         least-squares context -> horizon path, fitted on training batches, then fixed).
-    lr, weight_decay: AdamW settings (S4's own parameters get a smaller rate, no decay).
-    batch_size, num_batches_per_epoch: training batches (GluonTS's meaning).
-    trainer_kwargs: `lightning.Trainer` arguments (default max_epochs=20, gradient_clip_val=1).
-    train_sampler, validation_sampler: GluonTS instance samplers of training windows.
+    lr, weight_decay
+        AdamW settings (S4's own parameters get a smaller rate, no decay).
+    batch_size, num_batches_per_epoch
+        training batches (GluonTS's meaning).
+    trainer_kwargs
+        `lightning.Trainer` arguments (default max_epochs=20, gradient_clip_val=1).
+    train_sampler, validation_sampler
+        GluonTS instance samplers of training windows.
     """
 
     @validated()

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.frequencies import to_offset
-
 from gluonts.core.component import validated
 from gluonts.dataset.common import Dataset
 from gluonts.transform import MapTransformation
+from pandas.tseries.frequencies import to_offset
+
 from s4ts.data.windows import mean_and_std
 
 __all__ = ["CheckedEntries", "entry_freq", "entry_target", "feature_statistics", "same_freq"]

@@ -11,9 +11,9 @@ normalises the window by its own shift and scale as in S4Forecaster.
 from __future__ import annotations
 
 import torch
+from gluonts.core.component import validated
 from torch import Tensor
 
-from gluonts.core.component import validated
 from s4ts.forecasting.lightning_module import ForecastingModule
 from s4ts.nn.distributions import QuantileHead
 from s4ts.nn.forecast_net import ForecastNet, Timing
