@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["README.md", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("**/*.md"))]
 # A fenced python block, or a docs-test comment (setup code or a skip marker).
 PIECE = re.compile(r"^```python\n(?P<code>.*?)^```|<!-- docs-test(?P<skip>: skip [^\n]*?)?\n?(?P<setup>.*?)-->",
-                   re.S | re.M)
+                   re.DOTALL | re.MULTILINE)
 SMALL_NET = {"d_model": 8, "n_layers": 1, "d_state": 8}
 # class -> (defaults for arguments a block leaves out, upper bounds on budgets, dicts merged in).
 # Arguments a block passes are kept, so scikit-learn's clone (tune's trials) sees its own values.
