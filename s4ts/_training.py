@@ -63,11 +63,21 @@ def quiet_lightning(quiet: bool) -> Iterator[None]:
         if quiet:
             for lg in loggers:
                 lg.setLevel(logging.WARNING)
+        # A logger's filters see only its own records: this is the one Lightning's rank-zero
+        # messages are logged on.
+        rank_zero = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+        rank_zero.addFilter(_no_advertisement)
         try:
             yield
         finally:
             for lg, level in zip(loggers, levels):
                 lg.setLevel(level)
+            rank_zero.removeFilter(_no_advertisement)
+
+
+def _no_advertisement(record: logging.LogRecord) -> bool:
+    """Drop Lightning's tip advertising its cloud logger; verbose training shows the rest."""
+    return not str(record.msg).startswith("💡 Tip")
 
 
 class EpochLines(L.Callback):

@@ -71,6 +71,23 @@ def test_verbose_training_logs_one_line_per_epoch_when_stdout_is_not_a_terminal(
     assert "\r" not in out  # no progress bar redraws in a log
 
 
+def test_verbose_training_keeps_lightning_messages_but_not_its_advertisement():
+    import logging
+
+    seen: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    lightning_log = logging.getLogger("lightning.pytorch")
+    lightning_log.addHandler(handler)
+    try:
+        frame = make_frame()[["unique_id", "ds", "y"]]
+        S4Forecaster(**{**TINY, "verbose": True, "max_epochs": 1}).fit(frame)
+    finally:
+        lightning_log.removeHandler(handler)
+    assert any(message.startswith("GPU available") for message in seen)
+    assert not any("litlogger" in message for message in seen)
+
+
 @pytest.mark.parametrize(
     ("horizon", "lengths", "expected"),
     [
