@@ -7,7 +7,7 @@ TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= dev
 BIN := $(VENV)/bin
 
-.PHONY: venv test demo bench docs lint clean
+.PHONY: venv test demo bench docs figures lint clean
 
 venv: $(VENV)/.installed
 
@@ -26,6 +26,24 @@ demo: venv
 
 bench: venv
 	$(BIN)/python benchmarks/kernel_speed.py
+
+# The docs' figures, from the examples at their full settings (a few minutes each, 2 cores).
+GALLERY := out/gallery
+figures: venv
+	$(BIN)/python examples/forecast_vic_elec.py --quiet --out $(GALLERY)/demo
+	$(BIN)/python examples/forecast_csv.py --out $(GALLERY)/csv
+	$(BIN)/python examples/irregular_timestamps.py --out $(GALLERY)/irregular
+	$(BIN)/python examples/zero_shot_rate.py --out $(GALLERY)/rate
+	$(BIN)/python examples/streaming_updates.py --out $(GALLERY)/streaming
+	$(BIN)/python examples/classify_speech.py --out $(GALLERY)/speech
+	mkdir -p docs/figures
+	cp $(GALLERY)/demo/forecast.png docs/figures/demo_forecast.png
+	cp $(GALLERY)/demo/backtest.png docs/figures/demo_backtest.png
+	cp $(GALLERY)/csv/forecast.png docs/figures/csv_forecast.png
+	cp $(GALLERY)/irregular/irregular.png docs/figures/irregular.png
+	cp $(GALLERY)/rate/rates.png docs/figures/rates.png
+	cp $(GALLERY)/streaming/streaming.png docs/figures/streaming.png
+	cp $(GALLERY)/speech/confusion.png docs/figures/confusion.png
 
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict

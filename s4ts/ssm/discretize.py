@@ -82,6 +82,12 @@ def diag_discretize(
     raise ValueError(f"unknown discretisation {method!r}; choose one of {METHODS}")
 
 
+def complex_exp(z: torch.Tensor) -> torch.Tensor:
+    """exp(z) of a complex tensor from real exp, cos and sin (see `exp_expm1` for why)."""
+    magnitude = torch.exp(z.real)
+    return torch.complex(magnitude * torch.cos(z.imag), magnitude * torch.sin(z.imag))
+
+
 def exp_expm1(re: torch.Tensor, im: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """exp(z) and expm1(z) for z = re + i im (torch.expm1 is real-only), as complex tensors.
 

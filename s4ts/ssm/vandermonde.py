@@ -14,6 +14,7 @@ import math
 import torch
 
 from s4ts.ssm._backend import resolve_backend
+from s4ts.ssm.discretize import complex_exp
 
 
 def vandermonde(v: torch.Tensor, x: torch.Tensor, L: int, backend: str | None = None) -> torch.Tensor:
@@ -34,7 +35,7 @@ def block_powers(x: torch.Tensor, L: int) -> tuple[torch.Tensor, torch.Tensor]:
     real = x.real.dtype
     t = torch.arange(T, dtype=real, device=x.device)  # (T)
     starts = torch.arange(nb, dtype=real, device=x.device) * T  # (nb)
-    return torch.exp(x[:, :, None] * t), torch.exp(x[:, None, :] * starts[:, None])
+    return complex_exp(x[:, :, None] * t), complex_exp(x[:, None, :] * starts[:, None])
 
 
 def _vandermonde_blocked(v: torch.Tensor, x: torch.Tensor, L: int) -> torch.Tensor:
