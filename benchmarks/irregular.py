@@ -81,7 +81,9 @@ def s4_irregular(frame, cuts, asked, spec, seed, quick):
     model.fit(frame[frame[TIME] <= cuts[0]])
     ids = {str(u): u for u in frame[ID].unique()}
     futures = pd.concat([_tagged(asked[asked["cutoff"] == c][[ID, TIME]], k) for k, c in enumerate(cuts)])
-    forecasts = model.predict(_histories(frame, cuts), X_future=futures)
+    # Only the (series, window) pairs with readings to forecast: an outage can empty a whole day.
+    histories = _histories(frame, cuts)
+    forecasts = model.predict(histories[histories[ID].isin(set(futures[ID]))], X_future=futures)
     return _truth(asked, _untag(forecasts, cuts, ids))
 
 

@@ -38,3 +38,24 @@ def test_bad_options_are_usage_errors(capsys):
     script = load_script("irregular.py")
     assert "--removed shares must be in [0, 1)" in usage_error(script, ["--removed", "1.0"], capsys)
     assert "--windows must be 1..14" in usage_error(script, ["--windows", "0"], capsys)
+
+
+def test_s4_irregular_skips_a_window_whose_day_was_lost_in_an_outage():
+    """With 60% removed in bursts, a whole asked day can be empty; the irregular contender then
+    forecasts the other windows (its model needs X_future rows for every series it is given)."""
+    import numpy as np
+    import pandas as pd
+
+    from s4ts.bench import irregular as proto
+
+    script = load_script("irregular.py")
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp("2020-01-01")
+    times = start + pd.to_timedelta(np.sort(rng.uniform(0, 20 * 86400, 900)), unit="s")
+    frame = pd.DataFrame({"unique_id": "a", "ds": times, "y": np.sin(np.arange(900) / 7.0)})
+    cuts = [start + pd.Timedelta(days=d) for d in (16, 17, 18)]
+    frame = frame[(frame["ds"] <= cuts[1]) | (frame["ds"] > cuts[1] + pd.Timedelta("1D"))]
+    asked = proto.asked_windows(frame, cuts)
+    assert set(asked["cutoff"]) == {cuts[0], cuts[2]}
+    out = script.s4_irregular(frame, cuts, asked, proto.SPECS["vic_elec"], 0, True)
+    assert len(out) == len(asked) and out["y_pred"].notna().all()
