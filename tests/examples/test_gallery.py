@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +17,16 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def run_example(name: str, *argv: str) -> int:
+    """The script's main(argv) in this process; the logger levels it sets are restored."""
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.main(list(argv))
+    lightning_log = logging.getLogger("lightning.pytorch")
+    level = lightning_log.level
+    try:
+        return module.main(list(argv))
+    finally:
+        lightning_log.setLevel(level)
 
 
 def is_png(path: Path) -> bool:

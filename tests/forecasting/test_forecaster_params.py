@@ -78,12 +78,15 @@ def test_verbose_training_keeps_lightning_messages_but_not_its_advertisement():
     handler = logging.Handler()
     handler.emit = lambda record: seen.append(record.getMessage())
     lightning_log = logging.getLogger("lightning.pytorch")
+    level = lightning_log.level
+    lightning_log.setLevel(logging.INFO)  # whatever ran before (an example script) set
     lightning_log.addHandler(handler)
     try:
         frame = make_frame()[["unique_id", "ds", "y"]]
         S4Forecaster(**{**TINY, "verbose": True, "max_epochs": 1}).fit(frame)
     finally:
         lightning_log.removeHandler(handler)
+        lightning_log.setLevel(level)
     assert any(message.startswith("GPU available") for message in seen)
     assert not any("litlogger" in message for message in seen)
 
