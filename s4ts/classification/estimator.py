@@ -15,9 +15,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from torch.utils.data import TensorDataset
 
-from s4ts._distributed import is_distributed
-from s4ts._training import check_training_params, seed_from
+from s4ts._training import seed_from
 from s4ts.classification import persistence
+from s4ts.classification.params import check_params, check_sample_rate
 from s4ts.classification.training import make_dataset, prediction_batch_size, train_ensemble
 from s4ts.data.sequences import (
     align_labels,
@@ -34,12 +34,8 @@ __all__ = ["S4Classifier"]
 
 log = logging.getLogger(__name__)
 
-_POOLINGS = ("mean", "max", "last")
-_NORMS = ("series", "dataset")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 class S4Classifier(ClassifierMixin, BaseEstimator):
@@ -242,94 +238,11 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
 
     def _check_params(self) -> tuple[int, ...]:
         """Validate every constructor argument; returns the number of S4 blocks of each stage."""
-        check_training_params(self, auto=("batch_size", "max_epochs"))
-        for name in ("d_model", "d_state", "expand", "frame_length"):
-            value = getattr(self, name)
-            if not _is_int(value) or value < 1:
-                raise ValueError(f"{name}={value!r} must be a positive integer")
-        try:
-            pool = tuple(self.pool)
-        except TypeError:
-            raise TypeError(f"pool={self.pool!r} must be a sequence of positive integers") from None
-        if any(not _is_int(p) or p < 1 for p in pool):
-            raise ValueError(f"pool={self.pool!r} must be a sequence of positive integers")
-        n_stages = len(pool) + 1
-        if _is_int(self.n_layers):
-            n_layers = (int(self.n_layers),) * n_stages
-        else:
-            counts = tuple(self.n_layers) if isinstance(self.n_layers, (Sequence, np.ndarray)) else ()
-            if not counts or isinstance(self.n_layers, str) or not all(_is_int(n) for n in counts):
-                raise TypeError(f"n_layers={self.n_layers!r} must be an int or a sequence of ints")
-            n_layers = tuple(int(n) for n in counts)
-            if len(n_layers) != n_stages:
-                raise ValueError(
-                    f"n_layers={self.n_layers!r} gives {len(n_layers)} stages but pool={pool!r} "
-                    f"needs {n_stages}; pass one count per stage or a single int"
-                )
-        if any(n < 1 for n in n_layers):
-            raise ValueError(f"n_layers={self.n_layers!r} must be positive")
-        if self.pooling not in _POOLINGS:
-            raise ValueError(f"pooling={self.pooling!r} must be one of {_POOLINGS}")
-        if self.dt_min is not None and not (
-            isinstance(self.dt_min, (int, float, np.number)) and 0.0 < self.dt_min <= self.dt_max
-        ):
-            raise ValueError(f"dt_min={self.dt_min!r} must be None or in (0, dt_max={self.dt_max!r}]")
-        if not _is_int(self.n_estimators) or self.n_estimators < 1:
-            raise ValueError(f"n_estimators={self.n_estimators!r} must be a positive integer")
-        if self.n_estimators > 1 and is_distributed(self):  # members would each start the
-            # processes anew: a second ddp_spawn in one process aborted in gloo's teardown
-            raise ValueError(f"n_estimators={self.n_estimators} with devices={self.devices!r}, "
-                             f"num_nodes={self.num_nodes!r}, strategy={self.strategy!r}: multi-"
-                             "process training takes one network; pass n_estimators=1")
-        if self.norm not in _NORMS:
-            raise ValueError(f"norm={self.norm!r} must be one of {_NORMS}")
-        if not isinstance(self.augment, (bool, np.bool_)):
-            raise TypeError(f"augment={self.augment!r} must be True or False")
-        smoothing = self.label_smoothing
-        if not isinstance(smoothing, (int, float, np.number)) or not 0.0 <= smoothing < 1.0:
-            raise ValueError(f"label_smoothing={smoothing!r} must be in [0, 1)")
-        if self.filterbank is not None and (not _is_int(self.filterbank) or self.filterbank < 1):
-            raise ValueError(
-                f"filterbank={self.filterbank!r} must be None or a positive number of filters"
-            )
-        if self.bandlimit is not None and not (
-            isinstance(self.bandlimit, (int, float, np.number)) and 0.0 < self.bandlimit <= 1.0
-        ):
-            raise ValueError(f"bandlimit={self.bandlimit!r} must be None or in (0, 1]")
-        self._check_val_size()
-        return n_layers
-
-    def _check_val_size(self) -> None:
-        value = self.val_size
-        if _is_int(value):
-            if value < 0:
-                raise ValueError(f"val_size={value!r} must be a count >= 0 or a fraction in [0, 1)")
-        elif isinstance(value, (float, np.floating)):
-            if not 0.0 <= value < 1.0:
-                raise ValueError(
-                    f"val_size={value!r} must be a fraction in [0, 1) or an integer count >= 0"
-                )
-        else:
-            raise TypeError(f"val_size={value!r} must be a fraction in [0, 1) or an integer count")
-
-    @staticmethod
-    def _check_sample_rate(sample_rate: float | None) -> float | None:
-        if sample_rate is None:
-            return None
-        if (
-            not isinstance(sample_rate, (int, float, np.number))
-            or isinstance(sample_rate, bool)
-            or not np.isfinite(sample_rate)
-            or sample_rate <= 0
-        ):
-            raise ValueError(
-                f"sample_rate={sample_rate!r} must be a positive number in Hz, e.g. 16000 for 16 kHz"
-            )
-        return float(sample_rate)
+        return check_params(self)
 
     def _rate(self, sample_rate: float | None) -> float:
         """Δ multiplier for data at `sample_rate`: data step / training step."""
-        sample_rate = self._check_sample_rate(sample_rate)
+        sample_rate = check_sample_rate(sample_rate)
         if sample_rate is None:
             return 1.0
         if self.sample_rate_ is None:
@@ -428,7 +341,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         `validation_data=(X_val, y_val)` replaces the split that `val_size` asks for.
         """
         n_layers = self._check_params()
-        sample_rate = self._check_sample_rate(sample_rate)
+        sample_rate = check_sample_rate(sample_rate)
         series, ids = to_sequences(X)
         y = align_labels(y, ids, len(series))
         classes, y_idx = np.unique(y, return_inverse=True)

@@ -25,7 +25,6 @@ from s4ts import _training
 from s4ts.data.frames import (
     SeriesData,
     parse_freq,
-    time_gaps,
     time_kind,
 )
 from s4ts.data.timing import series_dt, series_rate, training_step
@@ -34,7 +33,7 @@ from s4ts.forecasting import evaluation, persistence, plotting, reading, streami
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
-from s4ts.forecasting.rates import check_rate_argument, check_rates, horizon_steps_of
+from s4ts.forecasting.rates import check_rate_argument, horizon_steps_of
 from s4ts.nn.distributions import QuantileHead, make_head
 
 __all__ = ["S4Forecaster"]
@@ -370,33 +369,6 @@ class S4Forecaster(BaseEstimator):
 
     # ------------------------------------------------------------------ states and forecasts
 
-    def _states(self, series: list[SeriesData], name: str, rate: float | None = None) -> list[SeriesState]:
-        """Forecasting states after new histories (known series keep their fitted scaling).
-
-        A regular series runs at `rate` when given, else at its step / the training step;
-        an irregular one at its own gaps."""
-        states, checked = [], []
-        for s in series:
-            if s.freq is None:
-                if rate is not None:
-                    raise ValueError(
-                        f"{name}: series {s.uid!r} has irregular timestamps, whose Δ comes from "
-                        f"its gaps; rate= applies to regular series only, so leave it out"
-                    )
-                series_rate_ = None
-                gaps = time_gaps(s.times) / self.train_step_
-                # The typical gap stands for the sampling rate of an irregular series.
-                checked.append(float(np.median(gaps)) if len(gaps) else 1.0)
-            else:
-                series_rate_ = series_rate(s, self.train_step_) if rate is None else rate
-                checked.append(series_rate_)
-            known = self.series_.get(s.uid)
-            loc, scale = (known.loc, known.scale) if known else fit_scale(s.y, self.scaler)
-            reading.check_series_range(self, name, s, loc, scale, self.featurizer_)
-            states.append(SeriesState(s.freq, loc, scale, series_rate_, self._context(s, series_rate_)))
-        check_rates(self.net_, [s.uid for s in series], checked, self.rates_, name)
-        return states
-
     def _context(self, s: SeriesData, rate: float | None) -> SeriesData:
         """The context a forecast after series `s` at `rate` reads (see `history_window`)."""
         return history_window(s, self.context_length_, rate, self.train_step_, self.rates_)
@@ -463,7 +435,7 @@ class S4Forecaster(BaseEstimator):
         else:
             series = self._series(df, "df", kind=self.time_kind_)
             uids = [s.uid for s in series]
-            states = self._states(series, "df", None if rate is None else float(rate))
+            states = reading.series_states(self, series, "df", None if rate is None else float(rate))
         return self._forecast(uids, states, self._futures(uids, states, X_future, horizon), num_samples)
 
     def update(self, new_observations: pd.DataFrame | pd.Series) -> S4Forecaster:

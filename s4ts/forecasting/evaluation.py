@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from s4ts import metrics
 from s4ts.data.frames import SeriesData
+from s4ts.forecasting import reading
 from s4ts.forecasting.horizon import check_future_covariates
 from s4ts.forecasting.inference import Future, SeriesState
 
@@ -78,7 +79,7 @@ def _rolling(est: S4Forecaster, series: list[SeriesData], first_cuts: list[int],
             all_cuts.append(first + step * k)
             histories.append(truncate(s, first + step * k))
     # Each origin reads the last context before it; known series keep their fitted scaling.
-    return backtest(est, all_series, all_cuts, est._states(histories, "df"))
+    return backtest(est, all_series, all_cuts, reading.series_states(est, histories, "df"))
 
 
 def historical_forecasts(est: S4Forecaster, df, n_windows: int = 1, step: int | None = None) -> pd.DataFrame:
@@ -142,4 +143,4 @@ def evaluate(est: S4Forecaster, df, season: int = 1) -> dict[str, float]:
             )
     cuts = [len(s.times) - 1 - est.horizon for s in series]
     history = [truncate(s, cut) for s, cut in zip(series, cuts)]
-    return _metrics(est, backtest(est, series, cuts, est._states(history, "df")), history, season)
+    return _metrics(est, backtest(est, series, cuts, reading.series_states(est, history, "df")), history, season)

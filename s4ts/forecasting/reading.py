@@ -10,16 +10,18 @@ import numpy as np
 import pandas as pd
 
 from s4ts.data.cross_series import with_cross_series
-from s4ts.data.frames import SeriesData, parse_freq, split_series, time_kind, to_long
-from s4ts.data.windows import Featurizer, check_network_range
-from s4ts.forecasting.inference import Future
+from s4ts.data.frames import SeriesData, parse_freq, split_series, time_gaps, time_kind, to_long
+from s4ts.data.timing import series_rate
+from s4ts.data.windows import Featurizer, check_network_range, fit_scale
+from s4ts.forecasting.inference import Future, SeriesState
+from s4ts.forecasting.rates import check_rates
 from s4ts.forecasting.training import auto_val_size
 from s4ts.nn.forecast_net import MIN_WINDOW_SCALE
 
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["check_future_range", "check_series_range", "read_series", "warn_flat_unscaled"]
+__all__ = ["check_future_range", "check_series_range", "read_series", "series_states", "warn_flat_unscaled"]
 
 
 def read_series(
@@ -116,3 +118,33 @@ def checked_val_size(est: S4Forecaster, series: list[SeriesData]) -> int:
                 f"Drop the series, lower horizon, or set val_size=0"
             )
     return val_size
+
+
+def series_states(
+    est: S4Forecaster, series: list[SeriesData], name: str, rate: float | None = None
+) -> list[SeriesState]:
+    """Forecasting states after new histories (known series keep their fitted scaling).
+
+    A regular series runs at `rate` when given, else at its step / the training step;
+    an irregular one at its own gaps."""
+    states, checked = [], []
+    for s in series:
+        if s.freq is None:
+            if rate is not None:
+                raise ValueError(
+                    f"{name}: series {s.uid!r} has irregular timestamps, whose Δ comes from "
+                    f"its gaps; rate= applies to regular series only, so leave it out"
+                )
+            series_rate_ = None
+            gaps = time_gaps(s.times) / est.train_step_
+            # The typical gap stands for the sampling rate of an irregular series.
+            checked.append(float(np.median(gaps)) if len(gaps) else 1.0)
+        else:
+            series_rate_ = series_rate(s, est.train_step_) if rate is None else rate
+            checked.append(series_rate_)
+        known = est.series_.get(s.uid)
+        loc, scale = (known.loc, known.scale) if known else fit_scale(s.y, est.scaler)
+        check_series_range(est, name, s, loc, scale, est.featurizer_)
+        states.append(SeriesState(s.freq, loc, scale, series_rate_, est._context(s, series_rate_)))
+    check_rates(est.net_, [s.uid for s in series], checked, est.rates_, name)
+    return states

@@ -1,0 +1,111 @@
+"""Validation of S4Classifier's constructor arguments and sample rates, before any data is read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from s4ts._distributed import is_distributed
+from s4ts._training import check_training_params
+
+if TYPE_CHECKING:
+    from s4ts.classification.estimator import S4Classifier
+
+__all__ = ["check_params", "check_sample_rate"]
+
+_POOLINGS = ("mean", "max", "last")
+_NORMS = ("series", "dataset")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_params(est: S4Classifier) -> tuple[int, ...]:
+    """Validate every constructor argument; returns the number of S4 blocks of each stage."""
+    check_training_params(est, auto=("batch_size", "max_epochs"))
+    for name in ("d_model", "d_state", "expand", "frame_length"):
+        value = getattr(est, name)
+        if not _is_int(value) or value < 1:
+            raise ValueError(f"{name}={value!r} must be a positive integer")
+    try:
+        pool = tuple(est.pool)
+    except TypeError:
+        raise TypeError(f"pool={est.pool!r} must be a sequence of positive integers") from None
+    if any(not _is_int(p) or p < 1 for p in pool):
+        raise ValueError(f"pool={est.pool!r} must be a sequence of positive integers")
+    n_stages = len(pool) + 1
+    if _is_int(est.n_layers):
+        n_layers = (int(est.n_layers),) * n_stages
+    else:
+        counts = tuple(est.n_layers) if isinstance(est.n_layers, (Sequence, np.ndarray)) else ()
+        if not counts or isinstance(est.n_layers, str) or not all(_is_int(n) for n in counts):
+            raise TypeError(f"n_layers={est.n_layers!r} must be an int or a sequence of ints")
+        n_layers = tuple(int(n) for n in counts)
+        if len(n_layers) != n_stages:
+            raise ValueError(
+                f"n_layers={est.n_layers!r} gives {len(n_layers)} stages but pool={pool!r} "
+                f"needs {n_stages}; pass one count per stage or a single int"
+            )
+    if any(n < 1 for n in n_layers):
+        raise ValueError(f"n_layers={est.n_layers!r} must be positive")
+    if est.pooling not in _POOLINGS:
+        raise ValueError(f"pooling={est.pooling!r} must be one of {_POOLINGS}")
+    if est.dt_min is not None and not (
+        isinstance(est.dt_min, (int, float, np.number)) and 0.0 < est.dt_min <= est.dt_max
+    ):
+        raise ValueError(f"dt_min={est.dt_min!r} must be None or in (0, dt_max={est.dt_max!r}]")
+    if not _is_int(est.n_estimators) or est.n_estimators < 1:
+        raise ValueError(f"n_estimators={est.n_estimators!r} must be a positive integer")
+    if est.n_estimators > 1 and is_distributed(est):  # members would each start the
+        # processes anew: a second ddp_spawn in one process aborted in gloo's teardown
+        raise ValueError(f"n_estimators={est.n_estimators} with devices={est.devices!r}, "
+                         f"num_nodes={est.num_nodes!r}, strategy={est.strategy!r}: multi-"
+                         "process training takes one network; pass n_estimators=1")
+    if est.norm not in _NORMS:
+        raise ValueError(f"norm={est.norm!r} must be one of {_NORMS}")
+    if not isinstance(est.augment, (bool, np.bool_)):
+        raise TypeError(f"augment={est.augment!r} must be True or False")
+    smoothing = est.label_smoothing
+    if not isinstance(smoothing, (int, float, np.number)) or not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"label_smoothing={smoothing!r} must be in [0, 1)")
+    if est.filterbank is not None and (not _is_int(est.filterbank) or est.filterbank < 1):
+        raise ValueError(
+            f"filterbank={est.filterbank!r} must be None or a positive number of filters"
+        )
+    if est.bandlimit is not None and not (
+        isinstance(est.bandlimit, (int, float, np.number)) and 0.0 < est.bandlimit <= 1.0
+    ):
+        raise ValueError(f"bandlimit={est.bandlimit!r} must be None or in (0, 1]")
+    _check_val_size(est)
+    return n_layers
+
+def _check_val_size(est: S4Classifier) -> None:
+    value = est.val_size
+    if _is_int(value):
+        if value < 0:
+            raise ValueError(f"val_size={value!r} must be a count >= 0 or a fraction in [0, 1)")
+    elif isinstance(value, (float, np.floating)):
+        if not 0.0 <= value < 1.0:
+            raise ValueError(
+                f"val_size={value!r} must be a fraction in [0, 1) or an integer count >= 0"
+            )
+    else:
+        raise TypeError(f"val_size={value!r} must be a fraction in [0, 1) or an integer count")
+
+def check_sample_rate(sample_rate: float | None) -> float | None:
+    """The sample rate in Hz as a float, or None; anything else is refused."""
+    if sample_rate is None:
+        return None
+    if (
+        not isinstance(sample_rate, (int, float, np.number))
+        or isinstance(sample_rate, bool)
+        or not np.isfinite(sample_rate)
+        or sample_rate <= 0
+    ):
+        raise ValueError(
+            f"sample_rate={sample_rate!r} must be a positive number in Hz, e.g. 16000 for 16 kHz"
+        )
+    return float(sample_rate)
