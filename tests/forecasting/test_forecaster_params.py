@@ -71,24 +71,32 @@ def test_verbose_training_logs_one_line_per_epoch_when_stdout_is_not_a_terminal(
     assert "\r" not in out  # no progress bar redraws in a log
 
 
-def test_verbose_training_keeps_lightning_messages_but_not_its_advertisement():
+def test_training_drops_lightning_advertisement_but_keeps_its_messages():
+    """While training runs (quiet_lightning, also with verbose=True), Lightning's rank-zero
+    logger passes its device lines and drops the tip advertising its cloud logger; the
+    filter is gone afterwards. (Logged here directly: whether Lightning itself logs depends
+    on the process's rank state, which other tests change.)"""
     import logging
+
+    from s4ts import _training
 
     seen: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: seen.append(record.getMessage())
-    lightning_log = logging.getLogger("lightning.pytorch")
-    level = lightning_log.level
-    lightning_log.setLevel(logging.INFO)  # whatever ran before (an example script) set
-    lightning_log.addHandler(handler)
+    rank_zero = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    level = rank_zero.level
+    rank_zero.setLevel(logging.INFO)
+    rank_zero.addHandler(handler)
+    tip = "💡 Tip: For seamless cloud logging and experiment tracking, try installing [litlogger]"
     try:
-        frame = make_frame()[["unique_id", "ds", "y"]]
-        S4Forecaster(**{**TINY, "verbose": True, "max_epochs": 1}).fit(frame)
+        with _training.quiet_lightning(False):
+            rank_zero.info("GPU available: False, used: False")
+            rank_zero.info(tip)
+        rank_zero.info(tip)
     finally:
-        lightning_log.removeHandler(handler)
-        lightning_log.setLevel(level)
-    assert any(message.startswith("GPU available") for message in seen)
-    assert not any("litlogger" in message for message in seen)
+        rank_zero.removeHandler(handler)
+        rank_zero.setLevel(level)
+    assert seen == ["GPU available: False, used: False", tip]
 
 
 @pytest.mark.parametrize(
