@@ -28,7 +28,7 @@ from s4ts.data.frames import (
     time_kind,
 )
 from s4ts.data.timing import series_dt, series_rate, training_step
-from s4ts.data.windows import Featurizer, WindowDataset, calendar_periods, fit_scale, window_index
+from s4ts.data.windows import WindowDataset, fit_scale, window_index
 from s4ts.forecasting import evaluation, persistence, plotting, reading, streaming, training
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
@@ -319,13 +319,7 @@ class S4Forecaster(BaseEstimator):
         train_step = training_step(series, parse_freq(self.freq, kind) if self.freq is not None else None)
         rates = [series_rate(s, train_step) for s in series]
         scaling = [fit_scale(s.y, self.scaler) for s in series]
-        # Past-only inputs: hist_exog, then the cross-series targets when cross_series=True.
-        n_hist = series[0].covariates.shape[1] - len(self.futr_exog)
-        featurizer = Featurizer(len(self.futr_exog), n_hist, calendar_periods(self.calendar_features, series))
-        featurizer.fit(series)
-        for s, (loc, scale) in zip(series, scaling):
-            reading.check_series_range(self, "df", s, loc, scale, featurizer)
-        reading.warn_flat_unscaled(self, series)
+        featurizer = reading.fit_featurizer(self, series, scaling)
         targets = [((s.y - loc) / scale).astype(np.float32) for s, (loc, scale) in zip(series, scaling)]
         inputs = [featurizer.encode(y, s.covariates, s.times) for y, s in zip(targets, series)]
         # One rate per regular series (convolution path), per-step gaps for irregular ones.

@@ -12,7 +12,7 @@ import pandas as pd
 from s4ts.data.cross_series import with_cross_series
 from s4ts.data.frames import SeriesData, parse_freq, split_series, time_gaps, time_kind, to_long
 from s4ts.data.timing import series_rate
-from s4ts.data.windows import Featurizer, check_network_range, fit_scale
+from s4ts.data.windows import Featurizer, calendar_periods, check_network_range, fit_scale
 from s4ts.forecasting.inference import Future, SeriesState
 from s4ts.forecasting.rates import check_rates
 from s4ts.forecasting.training import auto_val_size
@@ -21,7 +21,10 @@ from s4ts.nn.forecast_net import MIN_WINDOW_SCALE
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["check_future_range", "check_series_range", "read_series", "series_states", "warn_flat_unscaled"]
+__all__ = [
+    "check_future_range", "check_series_range", "fit_featurizer", "read_series", "series_states",
+    "warn_flat_unscaled",
+]
 
 
 def read_series(
@@ -148,3 +151,18 @@ def series_states(
         states.append(SeriesState(s.freq, loc, scale, series_rate_, est._context(s, series_rate_)))
     check_rates(est.net_, [s.uid for s in series], checked, est.rates_, name)
     return states
+
+
+def fit_featurizer(
+    est: S4Forecaster, series: list[SeriesData], scaling: list[tuple[float, float]]
+) -> Featurizer:
+    """The input encoder fitted on the training series, whose value ranges (scaled by
+    `scaling`, one (loc, scale) each) it then checks."""
+    # Past-only inputs: hist_exog, then the cross-series targets when cross_series=True.
+    n_hist = series[0].covariates.shape[1] - len(est.futr_exog)
+    featurizer = Featurizer(len(est.futr_exog), n_hist, calendar_periods(est.calendar_features, series))
+    featurizer.fit(series)
+    for s, (loc, scale) in zip(series, scaling):
+        check_series_range(est, "df", s, loc, scale, featurizer)
+    warn_flat_unscaled(est, series)
+    return featurizer
