@@ -36,6 +36,10 @@ figures: venv
 	$(BIN)/python examples/zero_shot_rate.py --out $(GALLERY)/rate
 	$(BIN)/python examples/streaming_updates.py --out $(GALLERY)/streaming
 	$(BIN)/python examples/classify_speech.py --out $(GALLERY)/speech
+	rm -rf $(GALLERY)/tune  # a fresh study: the picture shows this run's trials only
+	$(BIN)/python examples/tune_forecaster.py --n-trials 10 --days 120 --test-weeks 1 --cv 3 \
+		--max-epochs 4 --batches-per-epoch 10 --quiet --out $(GALLERY)/tune
+	$(BIN)/python examples/gluonts_retail.py --out $(GALLERY)/gluonts
 	mkdir -p docs/figures
 	cp $(GALLERY)/demo/forecast.png docs/figures/demo_forecast.png
 	cp $(GALLERY)/demo/backtest.png docs/figures/demo_backtest.png
@@ -44,6 +48,9 @@ figures: venv
 	cp $(GALLERY)/rate/rates.png docs/figures/rates.png
 	cp $(GALLERY)/streaming/streaming.png docs/figures/streaming.png
 	cp $(GALLERY)/speech/confusion.png docs/figures/confusion.png
+	cp $(GALLERY)/tune/history.png docs/figures/tune_history.png
+	cp $(GALLERY)/gluonts/forecast.png docs/figures/gluonts_forecast.png
+	$(BIN)/python benchmarks/figures.py --out docs/figures
 
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict

@@ -15,8 +15,10 @@ the truth) and OUT/predictor/ (the serialized predictor: `Predictor.deserialize(
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import lightning
@@ -40,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("out/gluonts"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    # GluonTS's and Lightning's notices (deprecations inside them, a checkpoint line per
+    # epoch: over 1,000 lines) would bury the results table.
+    warnings.filterwarnings("ignore", module=r"(gluonts|lightning)\.")
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 
     df = load_aus_retail()[["unique_id", "ds", "y"]]
     if args.max_series:
@@ -47,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     test = to_gluonts(df)  # every series to its end: the Evaluator's truth
     train = ListDataset([{**entry, "target": entry["target"][:-HORIZON]} for entry in test], freq="M")
 
-    trainer = {"max_epochs": args.max_epochs, "enable_progress_bar": False, "logger": False,
-               "default_root_dir": str(args.out / "checkpoints")}
+    trainer = {"max_epochs": args.max_epochs, "enable_progress_bar": False, "enable_model_summary": False,
+               "logger": False, "default_root_dir": str(args.out / "checkpoints")}
     budget = {"prediction_length": HORIZON, "num_batches_per_epoch": args.batches, "trainer_kwargs": trainer}
     results, predictors = {}, {}
     for name, estimator in (("S4Estimator", S4Estimator(**budget)),

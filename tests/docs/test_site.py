@@ -16,7 +16,7 @@ def text_of(page: Path) -> str:
 
 def test_every_guide_and_the_benchmark_indexes_are_pages(site):
     for page in ["index.html", "forecasting/index.html", "irregular/index.html", "tuning/index.html",
-                 "benchmarks/index.html", "benchmarks/results/index.html", "api/estimators/index.html"]:
+                 "benchmarks/index.html", "benchmarks/overview/index.html", "benchmarks/results/index.html", "api/estimators/index.html"]:
         assert (site / page).is_file(), page
 
 

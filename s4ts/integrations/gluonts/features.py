@@ -8,6 +8,7 @@ statistics; nothing of the user's entries is modified (new arrays are written to
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable
 from typing import Any
 
@@ -45,7 +46,9 @@ def entry_freq(entry: dict, where: str) -> str:
 
 def same_freq(a: str, b: str) -> bool:
     """Whether two frequency aliases name the same step ('H' and 'h', '60min' and 'h')."""
-    return to_offset(a) == to_offset(b)
+    with warnings.catch_warnings():  # period aliases GluonTS writes ('M') are deprecated as offsets
+        warnings.simplefilter("ignore", FutureWarning)
+        return to_offset(a) == to_offset(b)
 
 
 def entry_target(entry: dict, where: str) -> np.ndarray:
