@@ -37,8 +37,7 @@ figures: venv
 	$(BIN)/python examples/streaming_updates.py --out $(GALLERY)/streaming
 	$(BIN)/python examples/classify_speech.py --out $(GALLERY)/speech
 	rm -rf $(GALLERY)/tune  # a fresh study: the picture shows this run's trials only
-	$(BIN)/python examples/tune_forecaster.py --n-trials 10 --days 120 --test-weeks 1 --cv 3 \
-		--max-epochs 4 --batches-per-epoch 10 --quiet --out $(GALLERY)/tune
+	$(BIN)/python examples/tune_forecaster.py --quiet --out $(GALLERY)/tune
 	$(BIN)/python examples/gluonts_retail.py --out $(GALLERY)/gluonts
 	mkdir -p docs/figures
 	cp $(GALLERY)/demo/forecast.png docs/figures/demo_forecast.png

@@ -24,10 +24,16 @@ time limit), so a different setting starts its own study in the same file.
 Writes under --out: best_params.json (with validation and test scores), trials.csv,
 history.png, importances.png and model/ (the refitted best: S4Forecaster.load(OUT/model)).
 
-    python examples/tune_forecaster.py --n-trials 20 --out out/tune
-    python examples/tune_forecaster.py --n-trials 40 --out out/tune    # 20 more trials
-    python examples/tune_forecaster.py --n-trials 3 --days 28 --test-weeks 1 --cv 2 \\
-        --max-epochs 1 --batches-per-epoch 2 --out /tmp/tune-smoke   # a smoke run
+By default the study is small enough to watch (10 trials on the last 120 days, 1 test week,
+3 origins, 4 epochs of 10 batches: about 95 s on 2 CPU cores); `--full` is the real one
+(20 trials on all three years, 2 test weeks, 7 origins, 10 epochs of 50 batches: hours).
+Any option given explicitly overrides the preset.
+
+    python examples/tune_forecaster.py --out out/tune                  # the small study
+    python examples/tune_forecaster.py --full --out out/tune-full      # the full study
+    python examples/tune_forecaster.py --full --n-trials 40 --out out/tune-full   # 20 more trials
+    python examples/tune_forecaster.py --n-trials 3 --days 28 --cv 2 \\
+        --max-epochs 1 --batches-per-epoch 2 --out /tmp/tune-smoke     # a smoke run
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ from s4ts.tuning.storage import redacted
 
 HORIZON = 48  # one day of half-hours
 DAY, WEEK = 48, 336
+# Budgets: the default small study and --full; options given explicitly override them.
+PRESETS = {
+    "small": {"n_trials": 10, "days": 120, "test_weeks": 1, "cv": 3, "max_epochs": 4, "batches_per_epoch": 10},
+    "full": {"n_trials": 20, "days": 0, "test_weeks": 2, "cv": 7, "max_epochs": 10, "batches_per_epoch": 50},
+}
 FINISHED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
 
 
@@ -69,29 +80,40 @@ def score_test_block(model: S4Forecaster, df: pd.DataFrame, train: pd.DataFrame,
                             quantile_cols={0.1: "y_q0.1", 0.9: "y_q0.9"}, season=DAY)
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with the preset's budget for every option not given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-trials", type=int, default=20,
-                        help="finished trials the study should hold; a rerun adds only the missing ones")
+    parser.add_argument("--full", action="store_true",
+                        help="the full study's budget (hours) instead of the small one (about 95 s)")
+    parser.add_argument("--n-trials", type=int,
+                        help="finished trials the study should hold; a rerun adds only the missing ones (10; --full 20)")
     parser.add_argument("--timeout", type=float, default=None, help="start no new trial after this many seconds")
-    parser.add_argument("--max-epochs", type=int, default=10, help="training epochs of each fit (default 10)")
-    parser.add_argument("--batches-per-epoch", type=int, default=50, help="random batches per epoch (default 50)")
+    parser.add_argument("--max-epochs", type=int, help="training epochs of each fit (4; --full 10)")
+    parser.add_argument("--batches-per-epoch", type=int, help="random batches per epoch (10; --full 50)")
     parser.add_argument("--max-time", type=float, default=300, help="training time limit of each fit, seconds")
-    parser.add_argument("--days", type=int, default=0, help="use only the last N days of data (default: all)")
-    parser.add_argument("--test-weeks", type=int, default=2, help="weeks at the end held out for the test")
-    parser.add_argument("--cv", type=int, default=7, help="daily validation origins of each trial (default 7)")
+    parser.add_argument("--days", type=int, help="use only the last N days of data (120; --full 0: all)")
+    parser.add_argument("--test-weeks", type=int, help="weeks at the end held out for the test (1; --full 2)")
+    parser.add_argument("--cv", type=int, help="daily validation origins of each trial (3; --full 7)")
     parser.add_argument("--out", type=Path, default=Path("out/tune"), help="output folder")
     parser.add_argument("--storage", default=None, help="study database: a path or URL (default OUT/study.db)")
     parser.add_argument("--study-name", default=None, help="default: made from the settings above")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="no per-trial lines")
-    args = parser.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # in order with optuna's trial lines (stderr) in a log
+    args = parser.parse_args(argv)
+    for name, value in PRESETS["full" if args.full else "small"].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     for name in ("n_trials", "max_epochs", "batches_per_epoch", "test_weeks", "cv"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.days and args.days <= 7 * args.test_weeks:
         parser.error(f"--days {args.days} leaves nothing to tune on before the {args.test_weeks}-week test block")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # in order with optuna's trial lines (stderr) in a log
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     storage = open_storage(args.storage or args.out / "study.db")

@@ -1,6 +1,7 @@
 """The tuning examples as a user runs them: examples/tune_forecaster.py resumes its SQLite study,
 examples/tune_distributed.sh runs one PostgreSQL study with a worker process beside the first."""
 
+import importlib.util
 import json
 import os
 import shutil
@@ -79,3 +80,25 @@ def test_tune_distributed_usage():
     assert help_text.returncode == 2 and "--workers N" in help_text.stderr
     wrong = script("--workers", "0")  # refused before any server, data or process starts
     assert wrong.returncode == 2 and "--workers must be a positive integer" in wrong.stderr
+
+
+def _tune_forecaster_module():
+    spec = importlib.util.spec_from_file_location("example_tune_forecaster", EXAMPLES / "tune_forecaster.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tune_forecaster_budget_presets_and_overrides():
+    example = _tune_forecaster_module()
+    small = example.parse_args([])  # the default: the gallery's study of about 95 s
+    assert {k: getattr(small, k) for k in example.PRESETS["small"]} == example.PRESETS["small"]
+    full = example.parse_args(["--full", "--cv", "4"])  # an option given wins over the preset
+    assert full.cv == 4 and full.days == 0 and full.n_trials == 20 and full.batches_per_epoch == 50
+
+
+def test_tune_forecaster_refuses_a_test_block_longer_than_the_data(capsys):
+    example = _tune_forecaster_module()
+    with pytest.raises(SystemExit):
+        example.parse_args(["--days", "7", "--test-weeks", "1"])
+    assert "--days 7 leaves nothing to tune on before the 1-week test block" in capsys.readouterr().err
