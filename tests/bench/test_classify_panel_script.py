@@ -27,3 +27,15 @@ def test_classify_panel_quick_run(tmp_path):
     record = json.loads((tmp_path / "classify_panel.json").read_text())
     assert record["versions"]["aeon"] != "not installed" and "classify_panel.py" in record["command"]
     assert "| mean rank |" in (tmp_path / "classify_panel.md").read_text()
+
+
+def test_s4_settings_are_classifier_arguments(capsys):
+    from bench_scripts import load_script, usage_error
+
+    panel = load_script("classify_panel.py")
+    assert panel.s4_settings("n_estimators=1, max_time=1200,mode=dplr") == {
+        "n_estimators": 1, "max_time": 1200, "mode": "dplr"}
+    assert panel.s4_settings("") == {}
+    assert "'horizon' is not an S4Classifier argument" in usage_error(panel, ["--s4-set", "horizon=3"], capsys)
+    assert "random_state is --seed" in usage_error(panel, ["--s4-set", "random_state=1"], capsys)
+    assert "'n_estimators' is not key=value" in usage_error(panel, ["--s4-set", "n_estimators"], capsys)
