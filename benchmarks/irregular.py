@@ -23,6 +23,7 @@ quantiles, fit + predict seconds. One table per setting, then the targets, last 
 
   S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/irregular.py --out benchmarks/results/irregular_v1
   .venv/bin/python benchmarks/irregular.py --quick     # smoke test: tiny budgets, 2 windows
+  ... --split validation    # the 14 days before the test block: compare settings here, not on the test days
 """
 
 from __future__ import annotations
@@ -253,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="shares of observations removed in bursts (resampled datasets)")
     parser.add_argument("--models", nargs="+", default=list(CONTENDERS), choices=list(CONTENDERS))
     parser.add_argument("--windows", type=int, default=14, help="forecast origins (last midnights)")
+    parser.add_argument("--split", choices=("test", "validation"), default="test",
+                        help="test: the last --windows midnights; validation: the --windows midnights "
+                             "before them, the data from the test block on dropped (to choose settings by)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny budgets, 2 windows")
     parser.add_argument("--out", type=Path, default=None)
@@ -275,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{name}: {err}")
         if args.quick:
             native = native[native[TIME] > native[TIME].max() - proto.DAY * 60]
+        if args.split == "validation":
+            native = proto.before_test_block(spec, native, args.windows)
         cuts = proto.cutoffs(spec, native)[-args.windows:]
         scales = proto.scale_of(spec, native, cuts[0])
         if spec.resample:
@@ -288,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, ref in references.items():
         print(f"{name} {REFERENCE}: MAE {ref['mae']:.4g}, MASE {ref['mase']:.4f}, "
               f"CRPS {ref.get('crps', float('nan')):.4f}, {ref['seconds']:.0f} s")
-    final = {"quick": args.quick, "seconds": round(time.perf_counter() - started, 1), "seed": args.seed,
+    final = {"quick": args.quick, "split": args.split, "seconds": round(time.perf_counter() - started, 1),
+             "seed": args.seed,
              "targets": targets(records, references),
              "mae": {f"{r['dataset']} {r['removed']:.0%}": {n: m.get("mae") for n, m in r["models"].items()}
                      for r in records},

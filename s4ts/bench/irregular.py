@@ -38,6 +38,7 @@ __all__ = [
     "SPECS",
     "IrregularSpec",
     "asked_windows",
+    "before_test_block",
     "bin_to_grid",
     "burst_keep",
     "cutoffs",
@@ -147,6 +148,14 @@ def cutoffs(spec: IrregularSpec, frame: pd.DataFrame) -> list[pd.Timestamp]:
     last = frame[TIME].max()
     final = (last - DAY).normalize()
     return [final - DAY * k for k in range(spec.n_windows - 1, -1, -1)]
+
+
+def before_test_block(spec: IrregularSpec, frame: pd.DataFrame, n_windows: int) -> pd.DataFrame:
+    """The validation split: `frame` up to the first of its last `n_windows` test cutoffs, so
+    `cutoffs` of the result are the midnights before the test block and no row a test
+    window asks for (or comes after) is seen."""
+    first_test = cutoffs(spec, frame)[-n_windows]
+    return frame[frame[TIME] <= first_test]
 
 
 def asked_windows(frame: pd.DataFrame, cuts: list[pd.Timestamp]) -> pd.DataFrame:

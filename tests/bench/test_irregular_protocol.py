@@ -90,3 +90,15 @@ def test_scores_at_the_asked_times():
     assert out["coverage"] == pytest.approx(0.5)  # 1 and 3 inside; 2 and 5 outside
     assert out["crps"] > 0
     assert "crps" not in proto.score(forecasts[["unique_id", "y", "y_pred"]], {"a": 2.0, "b": 1.0})
+
+
+def test_the_validation_split_ends_where_the_test_block_starts():
+    frame = native(40 * 48, tz=None)
+    spec = proto.IrregularSpec("x", lambda: frame, pd.Timedelta("30min"), 48, n_windows=14)
+    test_cuts = proto.cutoffs(spec, frame)[-5:]
+    before = proto.before_test_block(spec, frame, 5)
+    assert before["ds"].max() == test_cuts[0]  # nothing a test window asks for
+    val_cuts = proto.cutoffs(spec, before)[-5:]
+    asked = proto.asked_windows(before, val_cuts)
+    assert val_cuts[-1] + proto.DAY == test_cuts[0] and asked["ds"].max() <= test_cuts[0]
+    assert len(asked) == 5 * 48

@@ -59,3 +59,18 @@ def test_s4_irregular_skips_a_window_whose_day_was_lost_in_an_outage():
     assert set(asked["cutoff"]) == {cuts[0], cuts[2]}
     out = script.s4_irregular(frame, cuts, asked, proto.SPECS["vic_elec"], 0, True)
     assert len(out) == len(asked) and out["y_pred"].notna().all()
+
+
+@pytest.mark.timeout(300)
+def test_the_validation_split_is_recorded_and_scores_other_days(tmp_path):
+    args = ["--quick", "--datasets", "pedestrian", "--models", "AutoETS", "--windows", "2"]
+    runs = {}
+    for split in ("test", "validation"):
+        done = subprocess.run([sys.executable, str(BENCHMARKS / "irregular.py"), *args, "--split", split,
+                               "--out", str(tmp_path / split)], capture_output=True, text=True, timeout=140,
+                              check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs[split] = json.loads((tmp_path / split / "irregular.json").read_text())
+    assert runs["validation"]["split"] == "validation" and runs["test"]["split"] == "test"
+    # Other days, so other scores; both runs score the same model.
+    assert runs["validation"]["mae"]["pedestrian 0%"]["AutoETS"] != runs["test"]["mae"]["pedestrian 0%"]["AutoETS"]
