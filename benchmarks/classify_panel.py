@@ -23,10 +23,10 @@ command) are written to DIR/classify_panel.md and .json.
   .venv/bin/python benchmarks/classify_panel.py --out benchmarks/results/classify_panel_v1
   .venv/bin/python benchmarks/classify_panel.py --long --problems --out DIR  # the long task only
   .venv/bin/python benchmarks/classify_panel.py --long --problems --s4-set n_estimators=1,max_time=1200
+  .venv/bin/python benchmarks/classify_panel.py --quick   # smoke test: two problems, tiny budgets
 
 --s4-set sets S4Classifier arguments for a stated budget (the record and table say so); the
 panel's figures are of the defaults, with nothing set.
-  .venv/bin/python benchmarks/classify_panel.py --quick   # smoke test: two problems, tiny budgets
 """
 
 from __future__ import annotations
