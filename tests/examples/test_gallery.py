@@ -5,22 +5,20 @@ Their full runs (the figures in docs/figures/) come from `make figures`.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from script_modules import load_module
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def run_example(name: str, *argv: str) -> int:
     """The script's main(argv) in this process; the logger levels it sets are restored."""
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(EXAMPLES / f"{name}.py", f"example_{name}")
     lightning_log = logging.getLogger("lightning.pytorch")
     level = lightning_log.level
     try:

@@ -1,7 +1,6 @@
 """The tuning examples as a user runs them: examples/tune_forecaster.py resumes its SQLite study,
 examples/tune_distributed.sh runs one PostgreSQL study with a worker process beside the first."""
 
-import importlib.util
 import json
 import os
 import shutil
@@ -12,6 +11,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import pytest
+from script_modules import load_module
 
 from s4ts import S4Forecaster
 from s4ts.tuning import open_storage
@@ -83,10 +83,7 @@ def test_tune_distributed_usage():
 
 
 def _tune_forecaster_module():
-    spec = importlib.util.spec_from_file_location("example_tune_forecaster", EXAMPLES / "tune_forecaster.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(EXAMPLES / "tune_forecaster.py", "example_tune_forecaster")
 
 
 def test_tune_forecaster_budget_presets_and_overrides():
