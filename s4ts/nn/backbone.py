@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from s4ts.nn.block import S4Block
-from s4ts.ssm.kernel import Rate, lost_energy
+from s4ts.ssm.kernel import DiagKernel, Rate, lost_energy, stacked_diag_kernels
 
 
 class S4Backbone(nn.Module):
@@ -62,12 +62,20 @@ class S4Backbone(nn.Module):
             raise ValueError(f"expected input of shape (batch, length, features), got {tuple(x.shape)}")
         h = self.encoder(x)  # (B L H)
         states = []
-        for block in self.blocks:
-            out = block(h, rate=rate, dt=dt, mask=mask, return_state=return_state)
+        kernels = self._kernels(x.shape[1], rate) if dt is None else [None] * len(self.blocks)
+        for block, kernel in zip(self.blocks, kernels):
+            out = block(h, rate=rate, dt=dt, mask=mask, return_state=return_state, kernel=kernel)
             h, state = out if return_state else (out, None)
             states.append(state)
         y = self.decoder(self.norm(h))
         return (y, states) if return_state else y
+
+    def _kernels(self, L: int, rate: Rate) -> list[torch.Tensor | None]:
+        """Every block's S4D kernel for (L, rate) in one pass (None: each block computes its own)."""
+        kernels = [block.s4.kernel for block in self.blocks]
+        if len(kernels) < 2 or not all(isinstance(k, DiagKernel) for k in kernels):
+            return [None] * len(kernels)
+        return stacked_diag_kernels(kernels, L, rate)
 
     @torch.no_grad()
     def aliased_fraction(self, rate: float) -> float:

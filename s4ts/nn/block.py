@@ -29,12 +29,13 @@ class S4Block(nn.Module):
         dt: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
         return_state: bool = False,
+        kernel: torch.Tensor | None = None,
     ):
-        """x (B, L, H) -> (B, L, H) [, end state]."""
+        """x (B, L, H) -> (B, L, H) [, end state]; `kernel` as in `S4Layer.forward`."""
         z = self.norm(x) if self.prenorm else x
         if mask is not None:
             z = z * mask[..., None]  # padded steps never reach the convolution
-        out = self.s4(z.transpose(1, 2), rate=rate, dt=dt, return_state=return_state)
+        out = self.s4(z.transpose(1, 2), rate=rate, dt=dt, return_state=return_state, kernel=kernel)
         y, state = out if return_state else (out, None)
         # Activation and dropout are elementwise: applied in the layer's (B, C*H, L) layout,
         # made contiguous, GELU's forward + backward ran 5.8x faster on CPU than on the

@@ -1,9 +1,15 @@
-"""Dropout whose mask costs a third of torch's on CPU: 16 random bits per element, two per draw.
+"""Dropout with a cheaper mask on CPU: 16 random bits per element, four per 64-bit draw, and
+one fused autograd step.
 
 torch's CPU dropout draws one Bernoulli variable per element (1.4 ms for the 245,760
-elements of a (32, 120, 64) activation on 2 cores, measured; 0.42 ms for the draws here);
-a forecasting training step runs eight such masks. Here one 32-bit draw gives two 16-bit uniforms, each compared with a threshold:
-the same distribution up to the rounding of p to a multiple of 1/65536.
+elements of a (32, 120, 64) activation on 2 cores, measured). One full-range 64-bit draw
+gives four 16-bit uniforms, each compared with a threshold: the same distribution up to the
+rounding of p to a multiple of 1/65536. The draws for that activation took 0.48 ms as
+two 16-bit lanes of 32-bit numbers and 0.20 ms as four of 64-bit numbers (same machine). A
+forecasting training step runs eight such masks, each one autograd Function (the mask of 0
+and 1/(1-p) built once, one product forward and one backward): the step took 5-7 ms less
+wall time and 14-16 ms less CPU time (of 85-95 and 165-185) than with the 32-bit draws and
+torch's autograd of `x * mask * scale`, interleaved in one process.
 """
 
 from __future__ import annotations
@@ -17,11 +23,26 @@ __all__ = ["Dropout"]
 def _keep_mask(shape: torch.Size, p: float, device: torch.device) -> torch.Tensor:
     """Bool mask of `shape`, each element True with probability 1 - p (p rounded to 1/65536)."""
     n = shape.numel()
-    # The whole int32 range (random_() alone leaves the sign bit 0): 32 random bits each.
-    bits = torch.empty((n + 1) // 2, dtype=torch.int32, device=device).random_(-(2**31), 2**31)
+    # from=-2**63 and no upper bound draws the whole int64 range: 64 random bits each.
+    bits = torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_(-(2**63), None)
     uniform16 = bits.view(torch.int16)[:n]  # (n,) uniform over [-32768, 32767]
     threshold = -32768 + round(p * 65536)
     return (uniform16 >= threshold).view(shape)
+
+
+class _DropoutFunction(torch.autograd.Function):
+    """x * m with m = keep / (1 - p), the same m for the gradient."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, p: float) -> torch.Tensor:
+        scaled_mask = _keep_mask(x.shape, p, x.device).to(x.dtype).mul_(1.0 / (1.0 - p))
+        ctx.save_for_backward(scaled_mask)
+        return x * scaled_mask
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (scaled_mask,) = ctx.saved_tensors
+        return grad * scaled_mask, None
 
 
 class Dropout(nn.Module):
@@ -38,7 +59,8 @@ class Dropout(nn.Module):
             return x
         if x.device.type != "cpu":
             return nn.functional.dropout(x, self.p, True)
-        return x * _keep_mask(x.shape, self.p, x.device).to(x.dtype) * (1.0 / (1.0 - self.p))
+        return _DropoutFunction.apply(x, self.p)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+

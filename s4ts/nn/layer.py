@@ -51,22 +51,24 @@ class S4Layer(nn.Module):
         rate: Rate = 1.0,
         dt: torch.Tensor | None = None,
         return_state: bool = False,
+        kernel: torch.Tensor | None = None,
     ):
-        """u (B, H, L) -> y (B, C*H, L) [, end state]."""
+        """u (B, H, L) -> y (B, C*H, L) [, end state]. `kernel`: this layer's K for (L, rate)
+        when the caller computed it (`s4ts.ssm.kernel.stacked_diag_kernels`)."""
         if return_state and self.bidirectional:
             raise ValueError("return_state needs a causal layer (bidirectional=False)")
         if dt is not None:
             y, state = self._scan(u, dt)
             y = y + self.D[:, :, None] * u[:, None]  # (B C H L)
         else:
-            y = self._convolve(u, rate)
+            y = self._convolve(u, rate, kernel)
             state = self.kernel.final_state(u, rate) if return_state else None
         y = y.reshape(u.shape[0], self.d_output, u.shape[-1])
         return (y, state) if return_state else y
 
-    def _convolve(self, u: torch.Tensor, rate: Rate) -> torch.Tensor:
+    def _convolve(self, u: torch.Tensor, rate: Rate, K: torch.Tensor | None) -> torch.Tensor:
         L = u.shape[-1]
-        K = self.kernel(L, rate)  # (C' H L) or (B C' H L)
+        K = self.kernel(L, rate) if K is None else K  # (C' H L) or (B C' H L)
         # The skip D u is a convolution with D at tap 0: folding it into K saves
         # two passes over (B, H, L) forward and backward.
         D = torch.nn.functional.pad(self.D, (0, 0, 0, K.shape[-3] - self.channels))  # (C' H)

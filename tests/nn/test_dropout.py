@@ -21,7 +21,8 @@ def test_masks_are_independent_between_elements_and_calls():
     layer = Dropout(0.5).train()
     a, b = layer(torch.ones(100_000)) != 0, layer(torch.ones(100_000)) != 0
     assert abs((a & b).float().mean().item() - 0.25) < 0.01  # independent calls
-    assert abs((a[1:] & a[:-1]).float().mean().item() - 0.25) < 0.01  # neighbours (two per draw)
+    assert abs((a[1:] & a[:-1]).float().mean().item() - 0.25) < 0.01  # neighbours (four per draw)
+    assert abs((a[4:] & a[:-4]).float().mean().item() - 0.25) < 0.01  # the same lane of the next draw
 
 
 def test_eval_mode_and_p_zero_are_the_identity_and_gradients_flow():
@@ -35,3 +36,14 @@ def test_eval_mode_and_p_zero_are_the_identity_and_gradients_flow():
 def test_bad_p_is_refused():
     with pytest.raises(ValueError, match="dropout=1.0"):
         Dropout(1.0)
+
+
+def test_gradient_is_the_forward_mask_scaled():
+    torch.manual_seed(2)
+    x = torch.randn(3, 7, 11, dtype=torch.float64, requires_grad=True)
+    y = Dropout(0.25).train()(x)
+    g = torch.randn_like(y)
+    y.backward(g)
+    expected = torch.where(y != 0, g / 0.75, torch.zeros_like(g))
+    assert torch.allclose(x.grad, expected)
+
