@@ -226,7 +226,7 @@ def stacked_diag_kernels(kernels: list[DiagKernel], L: int, rate: Rate = 1.0) ->
 
     The layers of a backbone each compute a small kernel per training step; stacked, the
     same work runs as a quarter as many, larger ops (forecasting's 4 layers of (H, N/2, L)
-    = (64, 32, 120): 5-7 ms less per training step on 2 cores, of 80-90). The kernels must
+    = (64, 32, 120): 4-7 ms less per training step on 2 cores, of 80-90). The kernels must
     share d_state, channels, disc and bandlimit."""
     first = kernels[0]
     shared = (first.d_state, first.channels, first.disc, first.bandlimit)

@@ -22,7 +22,7 @@ import math
 import torch
 
 from s4ts.ssm._backend import resolve_backend
-from s4ts.ssm.discretize import complex_exp
+from s4ts.ssm.discretize import complex_exp, decay_floor
 
 
 def vandermonde(v: torch.Tensor, x: torch.Tensor, L: int, backend: str | None = None) -> torch.Tensor:
@@ -53,14 +53,15 @@ def block_powers(x: torch.Tensor, L: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _powers(x: torch.Tensor, L: int) -> torch.Tensor:
-    """[Re exp(x l); Im exp(x l)] for l < L: x (H, N) -> (H, 2N, L) real, from real exp, cos
-    and sin written in place (complex exp and broadcast complex products are not vectorised
-    on CPU: the product of the `block_powers` factors ran 7x slower)."""
+    """[Re exp(x l); Im exp(x l)] for l < L: x (H, N) -> (H, 2N, L) real, magnitudes from
+    `decay_floor` up, from real exp, cos and sin written in place (complex exp and broadcast
+    complex products are not vectorised on CPU: the product of the `block_powers` factors ran
+    7x slower)."""
     H, N = x.shape
     steps = torch.arange(L, dtype=x.real.dtype, device=x.device)  # (L)
     out = torch.empty(H, 2 * N, L, dtype=steps.dtype, device=x.device)
     angle = x.imag[..., None] * steps  # (H N L)
-    magnitude = torch.exp(x.real[..., None] * steps)  # (H N L)
+    magnitude = torch.exp((x.real[..., None] * steps).clamp_min(decay_floor(steps.dtype)))  # (H N L)
     torch.cos(angle, out=out[:, :N]).mul_(magnitude)
     torch.sin(angle, out=out[:, N:]).mul_(magnitude)
     return out

@@ -72,3 +72,20 @@ def test_backbone_output_is_the_same_with_per_block_kernels(monkeypatch):
     stacked = net(x, rate=1.5)
     monkeypatch.setattr(S4Backbone, "_kernels", lambda self, L, rate: [None] * len(self.blocks))
     assert torch.allclose(stacked, net(x, rate=1.5), atol=1e-12)
+
+
+@pytest.mark.parametrize("limit", [2**40, 0])  # the direct and the blocked Vandermonde
+def test_fast_decaying_modes_leave_no_subnormal_numbers(monkeypatch, limit):
+    """x86 arithmetic on subnormal floats is many times slower; decayed modes must give
+    normal numbers or zero, and the kernel must still match a float64 reference."""
+    monkeypatch.setattr(vandermonde, "_DIRECT_POWERS", limit)
+    v, x = _inputs(H=4, C=2, N=6, seed=2)
+    x = torch.complex(x.real * 100 - 1.0, x.imag)  # modes decaying by up to e^-20 a step
+    reference = vandermonde.vandermonde(v, x, 64)
+    v32, x32 = v.detach().to(torch.complex64), x.detach().to(torch.complex64)
+    fine, coarse = vandermonde.block_powers(x32, 64)
+    powers = torch.cat([fine.flatten(), coarse.flatten()])
+    tiny = torch.finfo(torch.float32).tiny
+    for part in (powers.real, powers.imag, vandermonde._powers(x32, 64)):
+        assert not ((part != 0) & (part.abs() < tiny)).any()
+    assert torch.allclose(vandermonde.vandermonde(v32, x32, 64).double(), reference, atol=1e-5)
