@@ -259,7 +259,7 @@ def power_sum(u: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         # u is real: Re and Im of the powers side by side make one real (B, L) @ (L, 2N) per
         # channel, never a complex (B, H, L)-sized tensor (forecasting 10,000 series: 4.5 GB).
         steps = torch.arange(L, dtype=x.real.dtype, device=x.device)  # (L)
-        powers = torch.exp(x[:, None, :] * steps[:, None])  # (H L N)
+        powers = discretize.complex_exp(x[:, None, :] * steps[:, None])  # (H L N), never subnormal
         real = torch.cat([powers.real, powers.imag], dim=-1)  # (H L 2N)
         out = torch.bmm(u.transpose(0, 1).to(real.dtype), real)  # (H B 2N)
         return torch.complex(out[..., :N], out[..., N:]).transpose(0, 1)  # (B H N)
