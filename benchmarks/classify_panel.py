@@ -33,10 +33,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
 from pathlib import Path
+
+# aeon's rockets run on numba, whose default threading layer is an OpenMP pool from the
+# system's libgomp, a second OpenMP runtime beside torch's. After a MiniRocket fit and
+# predict, the next S4Classifier fit in the process ran 2-5x slower (BasicMotions 59 s
+# first, over 150 s after MiniRocket; 58 s with this setting; results/classify_panel_v2).
+# Read by numba when it first runs in parallel: set before aeon is imported.
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
 import numpy as np
 import torch
@@ -145,6 +153,16 @@ def run_rocket(kind: str, args: argparse.Namespace, data: tuple) -> dict:
     return {"accuracy": float(np.mean(predicted == y_test)), "train_s": train_s, "predict_s": predict_s}
 
 
+def numba_threading_layer() -> str | None:
+    """The threading layer numba's parallel code ran on in this process (None before any ran)."""
+    try:
+        import numba
+
+        return numba.threading_layer()
+    except (ImportError, ValueError):  # no numba, or nothing parallel ran yet
+        return None
+
+
 def ranks(accuracies: dict[str, float]) -> dict[str, float]:
     """Rank 1 for the most accurate model; ties share the mean of their ranks."""
     names = list(accuracies)
@@ -242,7 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         record = {"command": " ".join(sys.argv), "versions": versions(["torch", "aeon", "numpy", "s4ts"]),
-                  "s4_set": args.s4_set, "results": results, "summary": final}
+                  "numba_threading_layer": numba_threading_layer(), "s4_set": args.s4_set,
+                  "results": results, "summary": final}
         (args.out / "classify_panel.json").write_text(json.dumps(record, indent=2))
         (args.out / "classify_panel.md").write_text(
             f"`{' '.join(sys.argv)}`\n\naccuracy % (train s / predict s); {budget}\n\n" + "\n".join(lines) + "\n")

@@ -25,6 +25,8 @@ def test_classify_panel_quick_run(tmp_path):
     # the two log-losses: with the fitted temperature and at temperature 1
     assert all(len(pair) == 2 and min(pair) > 0 for pair in final["s4_log_loss"].values())
     record = json.loads((tmp_path / "classify_panel.json").read_text())
+    # numba's OpenMP pool beside torch's slowed the next S4 fit 2-5x: the rockets ran on workqueue
+    assert record["numba_threading_layer"] == "workqueue"
     assert record["versions"]["aeon"] != "not installed" and "classify_panel.py" in record["command"]
     assert "| mean rank |" in (tmp_path / "classify_panel.md").read_text()
 
