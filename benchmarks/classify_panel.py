@@ -20,7 +20,7 @@ fixed settings. The last line is JSON; with --out DIR the table and the record (
 command) are written to DIR/classify_panel.md and .json.
 
   pip install 'torch==2.13.0' && pip install -e '.[bench]'
-  .venv/bin/python benchmarks/classify_panel.py --out benchmarks/results/classify_panel_v1
+  .venv/bin/python benchmarks/classify_panel.py --out benchmarks/results/classify_panel_v3
   .venv/bin/python benchmarks/classify_panel.py --long --problems --out DIR  # the long task only
   .venv/bin/python benchmarks/classify_panel.py --long --problems --s4-set n_estimators=1,max_time=1200
   .venv/bin/python benchmarks/classify_panel.py --quick   # smoke test: two problems, tiny budgets
