@@ -71,8 +71,8 @@ class S4Forecaster(BaseEstimator):
 
     Irregular timestamps (`time_grid="irregular"`, or "auto" when a series' gaps are not whole
     multiples of its smallest gap): step k gets Δ_k = the gap before it / training step, run
-    by the diagonal SSM's per-step scan (mode="diag", no linear path). Forecast times are the
-    series' rows in `X_future`.
+    by the diagonal SSM's per-step scan (mode="diag"); the linear path reads them over time
+    like other rates. Forecast times are the series' rows in `X_future`.
 
     Forecast frames have the input's id and time columns, `{target_col}_pred` (the median)
     and one column per quantile named `{target_col}_q{level}`, e.g. `y_q0.1`.
@@ -106,7 +106,8 @@ class S4Forecaster(BaseEstimator):
         per-window normalisation of the context: "mean", "last" or "none".
     linear
         add a linear context -> horizon path, fixed at its least-squares fit (S4 learns
-        the rest); "auto" (default) adds it unless a training series has irregular timestamps.
+        the rest); "auto" (default) adds it unless the training series mix regular grids and
+        irregular timestamps (one path reads steps of one rate, or time).
     train_linear
         also train the linear path with the network after its least-squares start
         (better on some long horizons, e.g. the Informer ETTh1 720-step cell).
@@ -325,13 +326,16 @@ class S4Forecaster(BaseEstimator):
         # One rate per regular series (convolution path), per-step gaps for irregular ones.
         steps = [rate if rate is not None else series_dt(s, None, train_step) for s, rate in zip(series, rates)]
         head = make_head(self.distribution, self.quantiles)
-        linear = all(s.freq is not None for s in series) if self.linear == "auto" else bool(self.linear)
+        linear = reading.auto_linear(self, series)
         seed = _training.seed_from(self.random_state)
         with _training.seeded(seed):
-            net = training.build_net(self, featurizer, head, context_length, linear)
+            indices = window_index([len(y) for y in targets], horizon, val_size)
+            net = training.build_net(
+                self, featurizer, head, context_length, linear, training.linear_horizon(steps, indices[0], horizon)
+            )
             datasets = [
                 WindowDataset(inputs, targets, steps, index, context_length, horizon, featurizer.hidden_channels)
-                for index in window_index([len(y) for y in targets], horizon, val_size)
+                for index in indices
             ]
             if linear:
                 training.fit_linear_path(net, datasets[0], seed, self.train_linear)
@@ -347,10 +351,7 @@ class S4Forecaster(BaseEstimator):
         self.time_kind_ = kind
         self.context_length_ = context_length
         self.linear_ = linear
-        self.nonnegative_ = (
-            all(np.nanmin(s.y, initial=0.0) >= 0 for s in series)
-            if self.nonnegative == "auto" else bool(self.nonnegative)
-        )
+        self.nonnegative_ = reading.auto_nonnegative(self, series)
         self.featurizer_ = featurizer
         self.head_ = head
         self.net_ = net

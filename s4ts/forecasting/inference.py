@@ -132,9 +132,9 @@ def run_forecasts(
     for rate, members in groups([st.rate for st in states]).items():
         span = max(len(encoded[i][0]) for i in members)
         # The linear path reads trained rates step by step (a full context; short series are
-        # padded) and other rates in continuous time (see `ForecastNet.linear_forecast`).
+        # padded), other rates and irregular series in continuous time (`ForecastNet.linear_in_time`).
         linear_rate = 1.0 if rate is None or is_trained(rate, trained) else float(rate)
-        if net.linear is not None and linear_rate == 1.0:
+        if net.linear is not None and rate is not None and linear_rate == 1.0:
             span = max(span, net.context_length)
         chunk = max(1, _MAX_BATCH_STEPS // (span + width))
         for first in range(0, len(members), chunk):
@@ -154,7 +154,9 @@ def run_forecasts(
                 shift[rows] = window_shift[:, 0].double().numpy()
                 scale[rows] = window_scale[:, 0].double().numpy()
                 continue
-            state = net.start(torch.from_numpy(ctx), timing, torch.from_numpy(valid), linear_rate)
+            # Irregular series read the linear path at their forecast times.
+            future_dt = steps if rate is None else None
+            state = net.start(torch.from_numpy(ctx), timing, torch.from_numpy(valid), linear_rate, future_dt)
             for t in range(width):
                 step_rate = float(rate) if rate is not None else steps[:, t]
                 out, state = net.step(x[:, t], state, rate=step_rate)  # (B, n_out)

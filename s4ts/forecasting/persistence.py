@@ -109,6 +109,7 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
         "rates": est.rates_,
         "context_length": est.context_length_,
         "linear": est.linear_,
+        "linear_horizon": est.net_.linear.out_features if est.linear_ else None,
         "nonnegative": est.nonnegative_,
         "n_epochs": est.n_epochs_,
         "best_epoch": est.best_epoch_,
@@ -167,7 +168,10 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
         feat["n_futr"], feat["n_hist"], _calendar_periods(feat["calendar"]),
         np.array(feat["cov_loc"], dtype=float), np.array(feat["cov_scale"], dtype=float),
     )
-    est.net_ = build_net(est, est.featurizer_, est.head_, est.context_length_, est.linear_)
+    # Files of earlier versions forecast the horizon with the linear path (regular grids only).
+    est.net_ = build_net(
+        est, est.featurizer_, est.head_, est.context_length_, est.linear_, config.get("linear_horizon")
+    )
     load_weights(est.net_, tensors["net"], config)
     est.net_.eval()
     integer = est.time_kind_ == "integer"

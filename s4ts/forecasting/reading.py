@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
 __all__ = [
-    "check_future_range", "check_series_range", "fit_featurizer", "read_series", "series_states",
+    "auto_linear", "auto_nonnegative", "check_future_range", "check_series_range", "fit_featurizer", "read_series", "series_states",
     "warn_flat_unscaled",
 ]
 
@@ -51,20 +51,40 @@ def read_series(
         long, freq=freq, time_grid=est.time_grid, covariates=est._covariates, **est._columns
     )
     irregular = [s.uid for s in series if s.freq is None]
-    # linear="auto" turns the path off for irregular training data; a fitted path stays.
-    linear = est.linear_ if kind is not None else (est.linear != "auto" and bool(est.linear))
-    if irregular and (est.mode != "diag" or linear):
+    if irregular and est.mode != "diag":
         raise ValueError(
             f"{name}: series {irregular[0]!r} has irregular timestamps (time_grid="
-            f"{est.time_grid!r}), which need mode='diag' and no linear path: only the "
-            f"diagonal SSM runs a per-step Δ, and the linear path maps steps of one rate. "
-            f"Fit with those (linear='auto' or False), or resample the series and pass "
-            f"time_grid='regular'"
+            f"{est.time_grid!r}), which need mode='diag': only the diagonal SSM runs a "
+            f"per-step Δ. Fit with mode='diag', or resample the series and pass time_grid='regular'"
+        )
+    if kind is None and est.linear != "auto" and bool(est.linear) and 0 < len(irregular) < len(series):
+        regular = next(s.uid for s in series if s.freq is not None)
+        raise ValueError(
+            f"{name}: series {irregular[0]!r} has irregular timestamps and series {regular!r} "
+            f"a regular grid; one linear path reads either steps of one rate or time, not both. "
+            f"Fit with linear='auto' or False, or pass time_grid='irregular' for all"
         )
     if est.cross_series:
         ids = [s.uid for s in series] if kind is None else list(est.series_)
         series = with_cross_series(series, ids, name)
     return series
+
+
+def auto_linear(est: S4Forecaster, series: list[SeriesData]) -> bool:
+    """Whether a fit on `series` gets the linear path: `linear`, or for "auto" when every
+    series is regular or every one is irregular (the path then reads time, see `ForecastNet`)."""
+    if est.linear != "auto":
+        return bool(est.linear)
+    regular = [s.freq is not None for s in series]
+    return all(regular) or not any(regular)
+
+
+def auto_nonnegative(est: S4Forecaster, series: list[SeriesData]) -> bool:
+    """Whether forecasts are floored at zero: `nonnegative`, or for "auto" when no training
+    value is negative."""
+    if est.nonnegative != "auto":
+        return bool(est.nonnegative)
+    return all(np.nanmin(s.y, initial=0.0) >= 0 for s in series)
 
 
 def check_series_range(

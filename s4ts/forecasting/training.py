@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Subset
 
@@ -17,7 +19,9 @@ from s4ts.nn.forecast_net import ForecastNet, Timing
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["auto_val_size", "build_net", "calibrate_quantiles", "fit_linear_path", "train_network"]
+__all__ = [
+    "auto_val_size", "build_net", "calibrate_quantiles", "fit_linear_path", "linear_horizon", "train_network",
+]
 
 # Training windows the least-squares start of the linear path reads at most.
 _LINEAR_FIT_WINDOWS = 50_000
@@ -29,6 +33,9 @@ _LINEAR_FIT_WINDOWS = 50_000
 _VAL_WINDOWS = 8
 _VAL_SHARE = 0.1
 _VAL_TOTAL = 256
+# Irregular series: the linear path forecasts the span of time this share of the training
+# windows' horizons covers (longer ones hold its last value).
+_LINEAR_SPAN_SHARE = 0.95
 
 
 def auto_val_size(horizon: int, lengths: list[int]) -> int:
@@ -38,9 +45,23 @@ def auto_val_size(horizon: int, lengths: list[int]) -> int:
     return horizon * max(1, min(_VAL_WINDOWS, fit, _VAL_TOTAL // len(lengths)))
 
 
+def linear_horizon(steps: list, index: np.ndarray, horizon: int) -> int:
+    """Trained steps the linear path forecasts: `horizon` on regular grids; for irregular
+    series (per-step gaps `steps[i]` (T_i,) in training steps), the span of time that
+    `_LINEAR_SPAN_SHARE` of the training windows' horizons (`index` (n, 2): series, end) cover."""
+    if all(not np.ndim(step) for step in steps):
+        return horizon
+    elapsed = [np.cumsum(step, dtype=np.float64) if np.ndim(step) else None for step in steps]  # (T_i,)
+    # A window ending at `end` forecasts steps end-horizon..end-1, from the step before them.
+    spans = [horizon * steps[i] if elapsed[i] is None else elapsed[i][end - 1] - elapsed[i][end - horizon - 1]
+             for i, end in index]
+    return max(horizon, math.ceil(np.quantile(spans, _LINEAR_SPAN_SHARE) - 1e-9)) if spans else horizon
+
+
 def build_net(est: S4Forecaster, featurizer: Featurizer, head: Head, context_length: int,
-              linear: bool) -> ForecastNet:
-    """The untrained network of an estimator's settings, for inputs of `featurizer`."""
+              linear: bool, linear_steps: int | None = None) -> ForecastNet:
+    """The untrained network of an estimator's settings, for inputs of `featurizer`
+    (`linear_steps`: the linear path's horizon, see `linear_horizon`; default `est.horizon`)."""
     # The cross-series targets are the last past-only covariates (normalised like y).
     n_cross = featurizer.n_hist - len(est.hist_exog) if est.cross_series else 0
     cross = featurizer.hidden_channels[len(featurizer.hidden_channels) - n_cross :]
@@ -48,7 +69,7 @@ def build_net(est: S4Forecaster, featurizer: Featurizer, head: Head, context_len
     location = [0] if isinstance(head, StudentTHead) else None
     return ForecastNet(
         featurizer.n_channels, head.n_outputs, context_length, est.horizon, norm=est.norm, linear=linear,
-        location_outputs=location, normalised_inputs=cross,
+        linear_horizon=linear_steps, location_outputs=location, normalised_inputs=cross,
         d_model=est.d_model, n_layers=est.n_layers, d_state=est.d_state, mode=est.mode, init=est.init,
         dropout=est.dropout, dt_min=est.dt_min, dt_max=est.dt_max, ssm_lr=est.ssm_lr,
     )
@@ -66,7 +87,9 @@ def fit_linear_path(net: ForecastNet, train: WindowDataset, seed: int, trainable
     rows = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:count]
     loader = DataLoader(Subset(train, rows.tolist()), batch_size=1024)
     net.fit_linear_path(
-        (batch["x"], batch["y"].masked_fill(~batch["loss_mask"], float("nan"))) for batch in loader
+        (batch["x"], batch["y"].masked_fill(~batch["loss_mask"], float("nan")),
+         None if bool(batch["regular"].all()) else batch["dt"])
+        for batch in loader
     )
     net.linear.requires_grad_(trainable)
 

@@ -116,6 +116,19 @@ def test_val_size_none_holds_out_enough_windows_without_starving_short_series(ho
     assert auto_val_size(horizon, lengths) == expected
 
 
+def test_linear_horizon_covers_most_irregular_horizons():
+    import numpy as np
+
+    from s4ts.forecasting.training import linear_horizon
+
+    index = np.array([[0, end] for end in range(5, 40)])  # windows of series 0
+    assert linear_horizon([1.0], index, 4) == 4  # regular: the horizon
+    assert linear_horizon([np.ones(40)], index, 4) == 4  # gaps of one training step
+    gaps = np.tile([1.0, 2.0], 20)  # every horizon of 4 steps spans 6 training steps
+    assert linear_horizon([gaps], index, 4) == 6
+    assert linear_horizon([np.full(40, 0.5)], index, 4) == 4  # never shorter than the horizon
+
+
 def test_the_decided_val_size_is_an_attribute_and_survives_save_load(tmp_path):
     frame = make_frame(n_series=1, length=600)
     model = S4Forecaster(**TINY).fit(frame)

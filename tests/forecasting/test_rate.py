@@ -60,12 +60,13 @@ def mse(forecast: pd.DataFrame, truth: np.ndarray) -> float:
     return float(np.mean((pred - truth) ** 2))
 
 
-def test_irregular_grid_on_regular_data_equals_regular_prediction(frame):
+@pytest.mark.parametrize("linear", [False, True])
+def test_irregular_grid_on_regular_data_equals_regular_prediction(frame, linear):
     # Irregular series always run the per-step scan; with every gap one training step the
-    # scan must reproduce the convolution + recurrence path of the regular grid. (A linear
-    # path maps steps of one rate, so it is off here.)
+    # scan must reproduce the convolution + recurrence path of the regular grid, and the
+    # linear path read over time its map over steps.
     fitted = S4Forecaster(futr_exog=["promo"], hist_exog=["temp"], calendar_features=True,
-                          linear=False, **TINY).fit(frame)
+                          linear=linear, **TINY).fit(frame)
     futr = ["promo"]
     history = frame.groupby("unique_id").head(180)
     future = frame.groupby("unique_id").nth(slice(180, 180 + TINY["horizon"]))[["unique_id", "ds", *futr]]
@@ -210,7 +211,8 @@ def test_irregular_fit_predict_update_save_load(tmp_path):
     tail = frame.groupby("unique_id").tail(20)
     model = S4Forecaster(**{**TINY, "val_size": 0}).fit(head)  # time_grid="auto" finds it irregular
     assert model.series_["j0"].freq is None
-    assert model.linear_ is False and model.net_.linear is None  # linear="auto": no path
+    # linear="auto": a path read over time, forecasting the span most training horizons cover.
+    assert model.linear_ is True and model.net_.linear.out_features >= TINY["horizon"]
     # The training step is the median gap: about an hour.
     assert 50 * 60 < model.train_step_ < 70 * 60
     future = pd.DataFrame({"unique_id": ["j0", "j0", "j1"], "ds": pd.to_datetime(
@@ -234,7 +236,7 @@ def test_irregular_fit_predict_update_save_load(tmp_path):
     np.testing.assert_allclose(model.predict(X_future=future)["y_pred"], expected["y_pred"], rtol=1e-4, atol=1e-4)
     model.save(tmp_path / "m")
     loaded = S4Forecaster.load(tmp_path / "m")
-    assert loaded.linear_ is False
+    assert loaded.linear_ is True and loaded.net_.linear.out_features == model.net_.linear.out_features
     pd.testing.assert_frame_equal(loaded.predict(X_future=future), model.predict(X_future=future))
     assert loaded.series_["j1"].history.times.equals(model.series_["j1"].history.times)
     backtest = S4Forecaster(**{**TINY, "val_size": 0}).cross_validation(frame, n_windows=2)
@@ -248,10 +250,17 @@ def test_irregular_timestamps_need_the_diagonal_ssm():
     dplr = S4Forecaster(**{**TINY, "mode": "dplr"}).fit(regular)
     with pytest.raises(ValueError, match="series 'j0' has irregular timestamps .*need mode='diag'"):
         dplr.predict(jittered_frame())
-    # linear="auto" fitted a path on regular data; that path cannot read irregular histories.
+    # linear="auto" fitted a path on regular data; it reads irregular histories over time.
     diag = S4Forecaster(**TINY).fit(regular)
     assert diag.linear_ is True and diag.net_.linear is not None
-    with pytest.raises(ValueError, match="series 'j0' has irregular timestamps .*no linear path"):
-        diag.predict(jittered_frame())
+    jittered = jittered_frame()
+    future = pd.DataFrame({"unique_id": ["j0", "j1"], "ds": jittered.groupby("unique_id")["ds"].max()
+                           + pd.Timedelta("2h")})
+    assert np.isfinite(diag.predict(jittered, X_future=future)["y_pred"]).all()
+    # One path reads steps or time: a fit mixing the two with linear=True is refused.
+    mixed = pd.concat([regular[regular.unique_id == regular.unique_id.iloc[0]], jittered[jittered.unique_id == "j0"]])
+    with pytest.raises(ValueError, match="series 'j0' has irregular timestamps and series .* a regular grid"):
+        S4Forecaster(**{**TINY, "linear": True}).fit(mixed)
+    assert S4Forecaster(**TINY).fit(mixed).linear_ is False
     with pytest.raises(ValueError, match="time_grid='sometimes' must be one of"):
         S4Forecaster(**{**TINY, "time_grid": "sometimes"}).fit(regular)

@@ -5,6 +5,7 @@ import torch
 
 from s4ts.nn import ForecastNet
 from s4ts.nn.forecast_net import Timing, normalise_context
+from s4ts.nn.resample import window_times
 
 LC, H, C = 12, 4, 3
 
@@ -132,7 +133,7 @@ def test_normalised_inputs_see_shapes_not_levels():
         moved = x.clone()
         moved[:, :, 2] = 4.0 * x[:, :, 2] - 7.0  # other level and scale, horizon values changed too
         raw2, _, _ = net(moved)
-        inputs, _, _, _ = net._normalise(x)
+        inputs, _, _, _, _ = net._normalise(x)
     torch.testing.assert_close(raw2, raw, atol=1e-4, rtol=1e-4)
     assert torch.all(inputs[:, LC:, 2] == 0)
     torch.testing.assert_close(inputs[:, :LC, 2].mean(dim=1), torch.zeros(2), atol=1e-5, rtol=0)
@@ -158,3 +159,73 @@ def test_linear_path_reads_other_rates_in_continuous_time(rate):
     torch.testing.assert_close(forecast, expected, atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match="linear path reads"):
         net.linear_forecast(z[:, 1:], 1.0)
+
+
+def test_linear_path_over_time_with_unit_gaps_is_the_step_map():
+    """Irregular windows whose gaps are all one trained step read the linear path exactly as
+    regular ones: in the forward pass, from `start`, and in its least-squares fit."""
+    net = make_net(linear=True)
+    torch.nn.init.normal_(net.linear.weight, std=0.3)
+    x = window(batch=3)
+    ones = torch.ones(3, LC + H)
+    with torch.no_grad():
+        _, z, observed, _, _ = net._normalise(x)
+        from_steps = net.linear(z)
+        context_times, future_times = window_times(ones, LC)
+        torch.testing.assert_close(net.linear_in_time(z, context_times, future_times, observed), from_steps)
+        state = net.start(x[:, :LC], Timing(dt=ones[:, :LC]), future_dt=ones[:, LC:])
+        torch.testing.assert_close(state.linear, from_steps)
+    with pytest.raises(ValueError, match="irregular context needs future_dt"):
+        net.start(x[:, :LC], Timing(dt=ones[:, :LC]))
+    g = torch.Generator().manual_seed(2)
+    batches = [(window(batch=32, seed=s), torch.randn(32, H, generator=g)) for s in range(3)]
+    regular, irregular = make_net(linear=True), make_net(linear=True)
+    assert regular.fit_linear_path(batches) == irregular.fit_linear_path(
+        [(x, y, torch.ones(len(x), LC + H)) for x, y in batches]) == 96
+    torch.testing.assert_close(irregular.linear.weight, regular.linear.weight)
+    torch.testing.assert_close(irregular.linear.bias, regular.linear.bias)
+
+
+def line_extending(net: ForecastNet) -> ForecastNet:
+    """Set the linear path to forecast(k) = z[-1] + k (z[-1] - z[-2]) for trained steps k."""
+    with torch.no_grad():
+        net.linear.weight.zero_()
+        steps = torch.arange(1, net.linear.out_features + 1, dtype=torch.float32)
+        net.linear.weight[:, -1] = 1 + steps
+        net.linear.weight[:, -2] = -steps
+        net.linear.bias.zero_()
+    return net
+
+
+def test_linear_path_reads_irregular_times_and_holds_past_its_horizon():
+    net = line_extending(make_net(norm="none", linear=True, linear_horizon=H + 2))
+    g = torch.Generator().manual_seed(3)
+    gaps = torch.rand(2, LC + H, generator=g) * 1.5 + 0.1  # irregular, some longer than a step
+    context_times, future_times = window_times(gaps, LC)
+    z = (1.0 + 0.4 * context_times).float()  # (B, LC): a line in time
+    with torch.no_grad():
+        forecast = net.linear_in_time(z, context_times, future_times)
+    # The line continues up to the path's horizon (H + 2 trained steps), then is held there.
+    expected = 1.0 + 0.4 * future_times.clamp(max=H + 2)
+    torch.testing.assert_close(forecast, expected.float(), atol=1e-5, rtol=1e-5)
+
+
+def test_linear_path_fit_on_irregular_windows_learns_persistence():
+    """Horizons at random times that repeat the last context value: the fitted path must
+    forecast that value at any time, including steps only some windows' horizons reach."""
+    net = make_net(norm="none", linear=True, linear_horizon=H + 3)
+    g = torch.Generator().manual_seed(4)
+    batches = []
+    for seed in range(4):
+        x = window(batch=64, seed=seed)
+        dt = torch.rand(64, LC + H, generator=g) * 2.5 + 0.5  # horizons span 2 to 12 steps
+        y = x[:, LC - 1, 0:1].repeat(1, H)
+        y[::5, -1] = float("nan")  # unobserved horizon values are skipped
+        batches.append((x, y, dt))
+    assert net.fit_linear_path(batches, ridge=1e-6) == 256
+    x = window(batch=5, seed=9)
+    context_times = -torch.arange(LC - 1, -1, -1, dtype=torch.float64).expand(5, -1) * 0.7
+    future_times = torch.tensor([0.3, 1.0, 2.5, H + 2.5], dtype=torch.float64).expand(5, -1)
+    with torch.no_grad():
+        forecast = net.linear_in_time(x[:, :LC, 0], context_times, future_times)
+    torch.testing.assert_close(forecast, x[:, LC - 1, 0:1].expand(5, 4), atol=2e-3, rtol=0)
