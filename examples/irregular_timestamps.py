@@ -8,7 +8,7 @@ The model sees the readings as they are (`time_grid="irregular"`: the gap before
 reading is that step's Δ) and forecasts the next day's readings at their own times, given
 as `X_future`. The baseline reads yesterday's readings at the same time of day
 (interpolated), scored at the same times. Training uses a small budget (d_state=16,
-batch_size=16, 200 steps) so the script runs in about two minutes on 2 CPU cores: an
+batch_size=16, 200 steps) so the script runs in about a minute on 2 CPU cores: an
 irregular step costs ~25x a regular one (docs/irregular.md).
 
 Writes under --out: forecast.csv, scores.json and irregular.png (readings, the forecast
