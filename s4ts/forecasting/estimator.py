@@ -21,20 +21,19 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from s4ts import _training
 from s4ts.data.frames import (
     SeriesData,
     parse_freq,
     time_kind,
 )
 from s4ts.data.timing import series_dt, series_rate, training_step
-from s4ts.data.windows import WindowDataset, fit_scale, window_index
+from s4ts.data.windows import fit_scale
 from s4ts.forecasting import evaluation, persistence, plotting, reading, streaming, training
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params
 from s4ts.forecasting.rates import check_rate_argument, horizon_steps_of
-from s4ts.nn.distributions import QuantileHead, make_head
+from s4ts.nn.distributions import make_head
 
 __all__ = ["S4Forecaster"]
 
@@ -327,21 +326,9 @@ class S4Forecaster(BaseEstimator):
         steps = [rate if rate is not None else series_dt(s, None, train_step) for s, rate in zip(series, rates)]
         head = make_head(self.distribution, self.quantiles)
         linear = reading.auto_linear(self, series)
-        seed = _training.seed_from(self.random_state)
-        with _training.seeded(seed):
-            indices = window_index([len(y) for y in targets], horizon, val_size)
-            net = training.build_net(
-                self, featurizer, head, context_length, linear, training.linear_horizon(steps, indices[0], horizon)
-            )
-            datasets = [
-                WindowDataset(inputs, targets, steps, index, context_length, horizon, featurizer.hidden_channels)
-                for index in indices
-            ]
-            if linear:
-                training.fit_linear_path(net, datasets[0], seed, self.train_linear)
-            result = training.train_network(self, net, head, *datasets, seed)
-            if self.calibrate_quantiles and isinstance(head, QuantileHead):
-                training.calibrate_quantiles(net, head, datasets[1])
+        net, result = training.fit_network(
+            self, featurizer, head, inputs, targets, steps, context_length, val_size, linear
+        )
 
         self.val_size_ = val_size
         self.n_epochs_ = result.n_epochs

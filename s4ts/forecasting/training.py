@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, Subset
 
 from s4ts import _training
 from s4ts.data.sampling import EpochSampler
-from s4ts.data.windows import Featurizer, WindowDataset
+from s4ts.data.windows import Featurizer, WindowDataset, window_index
 from s4ts.forecasting.lightning_module import ForecastingModule
 from s4ts.nn.distributions import Head, QuantileHead, StudentTHead
 from s4ts.nn.forecast_net import ForecastNet, Timing
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
 __all__ = [
-    "auto_val_size", "build_net", "calibrate_quantiles", "fit_linear_path", "linear_horizon", "train_network",
+    "auto_val_size", "build_net", "calibrate_quantiles", "fit_linear_path", "fit_network", "linear_horizon",
+    "train_network",
 ]
 
 # Training windows the least-squares start of the linear path reads at most.
@@ -92,6 +93,35 @@ def fit_linear_path(net: ForecastNet, train: WindowDataset, seed: int, trainable
         for batch in loader
     )
     net.linear.requires_grad_(trainable)
+
+
+def fit_network(
+    est: S4Forecaster,
+    featurizer: Featurizer,
+    head: Head,
+    inputs: list[np.ndarray],  # each (T_i, C), encoded by `featurizer`
+    targets: list[np.ndarray],  # each (T_i,), scaled, NaN where missing
+    steps: list,  # per series: its rate, or (T_i,) per-step gaps in training steps
+    context_length: int,
+    val_size: int,
+    linear: bool,
+) -> tuple[ForecastNet, _training.TrainingResult]:
+    """The estimator's network trained on the windows of its scaled series: built, its linear
+    path fitted by least squares (when `linear`), trained, its quantiles calibrated when asked."""
+    seed = _training.seed_from(est.random_state)
+    with _training.seeded(seed):
+        indices = window_index([len(y) for y in targets], est.horizon, val_size)
+        net = build_net(est, featurizer, head, context_length, linear, linear_horizon(steps, indices[0], est.horizon))
+        train, val = (
+            WindowDataset(inputs, targets, steps, index, context_length, est.horizon, featurizer.hidden_channels)
+            for index in indices
+        )
+        if linear:
+            fit_linear_path(net, train, seed, est.train_linear)
+        result = train_network(est, net, head, train, val, seed)
+        if est.calibrate_quantiles and isinstance(head, QuantileHead):
+            calibrate_quantiles(net, head, val)
+    return net, result
 
 
 def train_network(
