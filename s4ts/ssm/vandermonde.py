@@ -31,7 +31,7 @@ def vandermonde(v: torch.Tensor, x: torch.Tensor, L: int, backend: str | None = 
         return _vandermonde_keops(v, x, L)
     if x.numel() * L <= _DIRECT_POWERS:
         return _Vandermonde.apply(v, x, L)
-    return _vandermonde_blocked(v, x, L)
+    return _BlockedVandermonde.apply(v, x, L)
 
 
 # Up to this many powers (H x N x L) the direct form holds them all (2 MiB as floats).
@@ -93,15 +93,45 @@ class _Vandermonde(torch.autograd.Function):
         return grad_v, grad_x, None
 
 
-def _vandermonde_blocked(v: torch.Tensor, x: torch.Tensor, L: int) -> torch.Tensor:
-    H, C, N = v.shape
-    fine, coarse = block_powers(x, L)  # (H N T), (H nb N)
-    nb, T = coarse.shape[1], fine.shape[2]
-    left = (v[:, :, None, :] * coarse[:, None]).reshape(H, C * nb, N)  # (H C*nb N)
-    left = torch.cat([left.real, -left.imag], dim=-1)  # (H C*nb 2N)
-    fine = torch.cat([fine.real, fine.imag], dim=-2)  # (H 2N T)
-    y = torch.bmm(left, fine)  # (H C*nb T) = Re(left @ fine)
-    return y.reshape(H, C, nb * T)[..., :L]
+class _BlockedVandermonde(torch.autograd.Function):
+    """y = Re Σ_n v exp(x l) for l = b T + t from the `block_powers` factors, with gradients by
+    one real matmul (autograd's backward of the same products ran dozens of small complex ops
+    and zero-filled `view_as_real` gradients):
+
+        S[h,c,b,n]  = Σ_t g[h,c,bT+t] conj(fine[h,n,t])      S'  = the same with t g
+        grad_v      = Σ_b conj(coarse[h,b,n]) S
+        grad_x[h,n] = Σ_c conj(v[h,c,n]) Σ_b conj(coarse[h,b,n]) (b T S + S')
+    """
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, x: torch.Tensor, L: int) -> torch.Tensor:
+        H, C, N = v.shape
+        fine, coarse = block_powers(x, L)  # (H N T), (H nb N)
+        nb, T = coarse.shape[1], fine.shape[2]
+        left = (v[:, :, None, :] * coarse[:, None]).reshape(H, C * nb, N)  # (H C*nb N)
+        fine = torch.cat([fine.real, fine.imag], dim=-2)  # (H 2N T)
+        ctx.save_for_backward(v, coarse, fine)
+        y = torch.bmm(torch.cat([left.real, -left.imag], dim=-1), fine)  # (H C*nb T) = Re(left @ fine)
+        return y.reshape(H, C, nb * T)[..., :L]
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        v, coarse, fine = ctx.saved_tensors
+        H, C, N = v.shape
+        nb, T = coarse.shape[1], fine.shape[2]
+        g = torch.nn.functional.pad(grad, (0, nb * T - grad.shape[-1])).reshape(H, C, nb, T)
+        t = torch.arange(T, dtype=g.dtype, device=g.device)  # (T)
+        rows = torch.cat([g, g * t], dim=1).reshape(H, 2 * C * nb, T)
+        sums = torch.bmm(rows, fine.transpose(1, 2))  # (H 2C*nb 2N): Σ_t g Re f, Σ_t g Im f
+        S = torch.complex(sums[..., :N], -sums[..., N:]).reshape(H, 2 * C, nb, N)
+        S, S_t = S[:, :C], S[:, C:]  # (H C nb N) each
+        back = coarse.conj()[:, None]  # (H 1 nb N)
+        grad_v = (back * S).sum(2) if ctx.needs_input_grad[0] else None
+        grad_x = None
+        if ctx.needs_input_grad[1]:
+            starts = torch.arange(nb, dtype=g.dtype, device=g.device)[:, None] * T  # (nb 1)
+            grad_x = (v.conj() * (back * (S * starts + S_t)).sum(2)).sum(1)  # (H N)
+        return grad_v, grad_x, None
 
 
 def _vandermonde_keops(v: torch.Tensor, x: torch.Tensor, L: int) -> torch.Tensor:
