@@ -18,6 +18,9 @@ __all__ = [
     "freq_name",
     "future_times",
     "parse_freq",
+    "series_columns",
+    "series_on_grid",
+    "series_rows",
     "split_series",
     "step_size",
     "time_gaps",
@@ -283,6 +286,15 @@ def _grid(start, end, freq: Freq) -> pd.Index:
     return pd.date_range(start=start, end=end, freq=freq)
 
 
+def series_rows(long: pd.DataFrame, id_col: str) -> list[tuple[Hashable, np.ndarray]]:
+    """(id, positional rows) of each series of a long frame, series in order of first appearance
+    and rows in frame order, as `groupby(sort=False)` gives them, without a frame per group."""
+    codes, uniques = pd.factorize(long[id_col], sort=False)  # (n,), -1 for a missing id
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return [(uid, order[bounds[k] : bounds[k + 1]]) for k, uid in enumerate(list(uniques))]
+
+
 def split_series(
     long: pd.DataFrame,
     *,
@@ -304,35 +316,54 @@ def split_series(
     """
     if time_grid not in TIME_GRIDS:
         raise ValueError(f"time_grid={time_grid!r} must be one of {TIME_GRIDS}")
-    out = []
-    for uid, group in long.groupby(id_col, sort=False):
-        times = pd.Index(group[time_col])
-        irregular = time_grid == "irregular" or (
-            time_grid == "auto" and freq is None and not _fits_grid(times)
+    times, y, cov = series_columns(long, time_col=time_col, target_col=target_col, covariates=covariates)
+    return [
+        series_on_grid(uid, times[rows], y[rows], cov[rows], freq=freq, start=start, time_grid=time_grid)
+        for uid, rows in series_rows(long, id_col)
+    ]
+
+
+def series_columns(
+    long: pd.DataFrame, *, time_col: str, target_col: str | None, covariates: Sequence[str] = ()
+) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """A long frame's times (n,), target (n,) (NaN without a target column) and covariates
+    (n, K) as float64, read once: each series is then a slice (`series_rows`), not a frame per
+    group (that cost ~1.5 ms per series: `update` of 1,000 series spent 1.9 s in it)."""
+    times = pd.Index(long[time_col])
+    y = long[target_col].to_numpy(dtype="float64") if target_col is not None else np.full(len(long), np.nan)
+    cov = long[list(covariates)].to_numpy(dtype="float64").reshape(len(long), len(covariates))
+    return times, y, cov
+
+
+def series_on_grid(
+    uid: Hashable,
+    times: pd.Index,  # (T,)
+    y: np.ndarray,  # (T,)
+    cov: np.ndarray,  # (T, K)
+    *,
+    freq: Freq | None,
+    start,
+    time_grid: str,
+) -> SeriesData:
+    """One series' rows on its regular grid or at its own timestamps (see `split_series`)."""
+    irregular = time_grid == "irregular" or (time_grid == "auto" and freq is None and not _fits_grid(times))
+    if irregular:
+        return SeriesData(uid=uid, times=times, y=y, covariates=cov, freq=None)
+    step = freq if freq is not None else _infer_freq(times, uid)
+    origin = times[0] if start is None else start
+    grid = _grid(origin, times[-1], step)
+    position = grid.get_indexer(times)  # (T,), -1 off the grid
+    if (position < 0).any():
+        raise ValueError(
+            f"series {uid!r}: timestamp {times[np.argmax(position < 0)]} is not on the regular grid "
+            f"of step {freq_name(step)} that starts at {origin}; pass freq= with the "
+            f"series' true frequency, resample the series, or use time_grid='irregular'"
         )
-        if irregular:
-            y = group[target_col].to_numpy() if target_col is not None else np.full(len(times), np.nan)
-            cov = group[list(covariates)].to_numpy(dtype="float64").reshape(len(times), len(covariates))
-            out.append(SeriesData(uid=uid, times=times, y=y.astype("float64"), covariates=cov, freq=None))
-            continue
-        step = freq if freq is not None else _infer_freq(times, uid)
-        origin = times[0] if start is None else start
-        grid = _grid(origin, times[-1], step)
-        off_grid = ~times.isin(grid)
-        if off_grid.any():
-            raise ValueError(
-                f"series {uid!r}: timestamp {times[np.argmax(off_grid)]} is not on the regular grid "
-                f"of step {freq_name(step)} that starts at {origin}; pass freq= with the "
-                f"series' true frequency, resample the series, or use time_grid='irregular'"
-            )
-        position = grid.get_indexer(times)
-        y = np.full(len(grid), np.nan)
-        if target_col is not None:
-            y[position] = group[target_col].to_numpy()
-        cov = np.full((len(grid), len(covariates)), np.nan)
-        cov[position] = group[list(covariates)].to_numpy(dtype="float64")
-        out.append(SeriesData(uid=uid, times=grid, y=y, covariates=cov, freq=step))
-    return out
+    y_grid = np.full(len(grid), np.nan)
+    y_grid[position] = y
+    cov_grid = np.full((len(grid), cov.shape[1]), np.nan)
+    cov_grid[position] = cov
+    return SeriesData(uid=uid, times=grid, y=y_grid, covariates=cov_grid, freq=step)
 
 
 def freq_name(freq: Freq) -> str:

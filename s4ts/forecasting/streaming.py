@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from s4ts.data.cross_series import with_cross_series
-from s4ts.data.frames import SeriesData, future_times, split_series, time_kind, to_long
+from s4ts.data.frames import (
+    SeriesData,
+    future_times,
+    series_columns,
+    series_on_grid,
+    series_rows,
+    time_kind,
+    to_long,
+)
 from s4ts.forecasting.reading import check_series_range
 
 if TYPE_CHECKING:
@@ -27,15 +35,16 @@ def new_steps(est: S4Forecaster, new_observations: pd.DataFrame | pd.Series) -> 
             f"new_observations: time column {est.time_col!r} holds {found} time but the model "
             f"was fitted on {est.time_kind_} time; give timestamps of the same kind"
         )
+    times, y, cov = series_columns(long, time_col=est.time_col, target_col=est.target_col, covariates=est._covariates)
     updated = {}
-    for uid, group in long.groupby(est.id_col, sort=False):
+    for uid, rows in series_rows(long, est.id_col):
         st = est.series_.get(uid)
         if st is None:
             raise ValueError(
                 f"new_observations: series {uid!r} was not seen in fit; forecast it with "
                 f"predict(df=its history) instead"
             )
-        first = group[est.time_col].iloc[0]
+        first = times[rows[0]]
         try:
             later = first > st.last_time
         except TypeError as err:
@@ -49,12 +58,11 @@ def new_steps(est: S4Forecaster, new_observations: pd.DataFrame | pd.Series) -> 
                 f"new_observations: series {uid!r} has a row at {first}, not after its last "
                 f"known time {st.last_time}; pass only newer observations"
             )
-        if st.freq is None:
-            (s,) = split_series(group, time_grid="irregular", covariates=est._covariates, **est._columns)
-        else:
-            start = future_times(st.last_time, st.freq, 1)[0]
-            (s,) = split_series(group, freq=st.freq, start=start, covariates=est._covariates, **est._columns)
-        updated[uid] = s
+        irregular = st.freq is None
+        updated[uid] = series_on_grid(
+            uid, times[rows], y[rows], cov[rows], freq=st.freq, time_grid="irregular" if irregular else "regular",
+            start=None if irregular else future_times(st.last_time, st.freq, 1)[0],
+        )
     if est.cross_series:
         crossed = with_cross_series(list(updated.values()), list(est.series_), "new_observations")
         updated = {s.uid: s for s in crossed}

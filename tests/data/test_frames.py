@@ -7,6 +7,7 @@ import pytest
 from s4ts.data.frames import (
     future_times,
     parse_freq,
+    series_rows,
     split_series,
     step_size,
     time_gaps,
@@ -185,3 +186,29 @@ def test_error_single_timestamp_needs_freq():
     df = long_frame(n=1)
     with pytest.raises(ValueError, match="single timestamp.*pass freq="):
         split_series(to_long(df), **COLUMNS)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        [3, 1, 3, 2, 1, 1],
+        ["b", "a", "b", "c", "a", "a"],
+        pd.Categorical(["b", "a", "b", "c", "a", "a"], categories=["c", "b", "a", "unused"]),
+        pd.to_datetime(["2020", "2019", "2020", "2021", "2019", "2019"]),
+    ],
+)
+def test_series_rows_are_the_groups_of_groupby_in_order_of_first_appearance(ids):
+    frame = pd.DataFrame({"unique_id": ids, "v": range(6)})
+    got = series_rows(frame, "unique_id")
+    expected = [(uid, group.index.to_numpy()) for uid, group in frame.groupby("unique_id", sort=False, observed=True)]
+    assert [uid for uid, _ in got] == [uid for uid, _ in expected]
+    assert [type(uid) for uid, _ in got] == [type(uid) for uid, _ in expected]
+    for (_, rows), (_, want) in zip(got, expected):
+        assert rows.tolist() == want.tolist()
+
+
+def test_series_interleaved_in_the_frame_keep_their_rows_in_time_order():
+    frame = long_frame(4).sample(frac=1.0, random_state=0).sort_values("ds", kind="stable", ignore_index=True)
+    series = {s.uid: s for s in split_series(frame, **COLUMNS)}
+    a, b = series["a"], series["b"]
+    assert a.y.tolist() == [0.0, 1.0, 2.0, 3.0] and b.y.tolist() == [1.0, 2.0, 3.0, 4.0]
