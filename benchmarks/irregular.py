@@ -24,11 +24,13 @@ quantiles, fit + predict seconds. One table per setting, then the targets, last 
   S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/irregular.py --out benchmarks/results/irregular_v1
   .venv/bin/python benchmarks/irregular.py --quick     # smoke test: tiny budgets, 2 windows
   ... --split validation    # the 14 days before the test block: compare settings here, not on the test days
+  ... --irregular-set val_size=720    # a probe: S4Forecaster arguments for the irregular contender
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import sys
@@ -42,6 +44,7 @@ from pandas.tseries.frequencies import to_offset
 
 from s4ts import S4Forecaster
 from s4ts.bench import irregular as proto
+from s4ts.bench.overrides import parse_config
 from s4ts.bench.versions import versions
 
 ID, TIME, TARGET = proto.ID, proto.TIME, proto.TARGET
@@ -76,9 +79,10 @@ def _truth(asked: pd.DataFrame, forecasts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def s4_irregular(frame, cuts, asked, spec, seed, quick):
+def s4_irregular(frame, cuts, asked, spec, seed, quick, settings=None):
+    """`settings`: S4Forecaster arguments of a probe (--irregular-set), over the defaults."""
     model = S4Forecaster(horizon=spec.steps_per_day, time_grid="irregular", random_state=seed,
-                         verbose=False, **(QUICK if quick else {}))
+                         verbose=False, **(QUICK if quick else {}), **(settings or {}))
     model.fit(frame[frame[TIME] <= cuts[0]])
     ids = {str(u): u for u in frame[ID].unique()}
     futures = pd.concat([_tagged(asked[asked["cutoff"] == c][[ID, TIME]], k) for k, c in enumerate(cuts)])
@@ -206,7 +210,8 @@ def run_setting(spec, native, removed, args, scales) -> dict:
     for name in args.models:
         started = time.perf_counter()
         try:
-            forecasts = RUNNERS[name](frame, cuts, asked, spec, args.seed, args.quick)
+            probe = {"settings": args.irregular_set} if name == "S4 irregular" and args.irregular_set else {}
+            forecasts = RUNNERS[name](frame, cuts, asked, spec, args.seed, args.quick, **probe)
         except ImportError as err:
             record["models"][name] = {"error": f"{type(err).__name__}: {err}"}
             continue
@@ -259,8 +264,16 @@ def main(argv: list[str] | None = None) -> int:
                              "before them, the data from the test block on dropped (to choose settings by)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny budgets, 2 windows")
+    parser.add_argument("--irregular-set", default="", metavar="key=value,...",
+                        help="S4Forecaster arguments for the S4 irregular contender (a probe of a setting; "
+                             "recorded in the JSON), e.g. val_size=720")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    try:
+        args.irregular_set = parse_config("irregular:" + args.irregular_set,
+                                          set(inspect.signature(S4Forecaster).parameters))[1]
+    except ValueError as err:
+        parser.error(str(err).replace("--config irregular", "--irregular-set"))
     if args.quick:
         args.windows = min(args.windows, 2)
     if not 1 <= args.windows <= 14:
@@ -295,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} {REFERENCE}: MAE {ref['mae']:.4g}, MASE {ref['mase']:.4f}, "
               f"CRPS {ref.get('crps', float('nan')):.4f}, {ref['seconds']:.0f} s")
     final = {"quick": args.quick, "split": args.split, "seconds": round(time.perf_counter() - started, 1),
-             "seed": args.seed,
+             "seed": args.seed, "irregular_settings": args.irregular_set,
              "targets": targets(records, references),
              "mae": {f"{r['dataset']} {r['removed']:.0%}": {n: m.get("mae") for n, m in r["models"].items()}
                      for r in records},

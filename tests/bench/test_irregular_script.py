@@ -38,6 +38,8 @@ def test_bad_options_are_usage_errors(capsys):
     script = load_script("irregular.py")
     assert "--removed shares must be in [0, 1)" in usage_error(script, ["--removed", "1.0"], capsys)
     assert "--windows must be 1..14" in usage_error(script, ["--windows", "0"], capsys)
+    assert "'val_sise' is not an S4Forecaster parameter" in usage_error(
+        script, ["--irregular-set", "val_sise=720"], capsys)
 
 
 def test_s4_irregular_skips_a_window_whose_day_was_lost_in_an_outage():
