@@ -58,11 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         update_s.append(t1 - t0)
         errors.append(metrics.mae(truth.loc[rest["ds"]].to_numpy(), rest["y_pred"].to_numpy()))
         stamp = reading["ds"].iloc[0] + pd.Timedelta("30min")
-        if stamp.strftime("%H:%M") in SHOWN:
+        # The last reading's stamp is the next midnight: it must not replace the 00:00 forecast.
+        if stamp < midnight + pd.Timedelta("1D") and stamp.strftime("%H:%M") in SHOWN:
             forecasts[stamp.strftime("%H:%M")] = rest
     scores = {"update_ms": 1e3 * sum(update_s) / len(update_s),
               "predict_ms": 1e3 * sum(predict_s) / len(predict_s),
-              "mae_rest_of_day_first_last": [errors[0], errors[-1]]}
+              "mae_rest_of_day_first_last": [errors[0], errors[-1]],
+              "shown_forecast_steps": {stamp: len(fc) for stamp, fc in forecasts.items()}}
     print(f"update {scores['update_ms']:.1f} ms, predict {scores['predict_ms']:.1f} ms per reading; "
           f"rest-of-day MAE {errors[0]:.0f} MW after the first reading, {errors[-1]:.0f} before the last")
 

@@ -62,6 +62,8 @@ def test_streaming_example_updates_and_reforecasts(tmp_path):
     assert run_example("streaming_updates", "--quick", "--out", str(tmp_path)) == 0
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert scores["update_ms"] > 0 and len(scores["mae_rest_of_day_first_last"]) == 2
+    # Each shown forecast runs to the next midnight: 08:00 .. 24:00 is 33 half-hours.
+    assert scores["shown_forecast_steps"] == {"00:00": 48, "08:00": 33, "16:00": 17}
     assert is_png(tmp_path / "streaming.png")
 
 
