@@ -274,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
                                           set(inspect.signature(S4Forecaster).parameters))[1]
     except ValueError as err:
         parser.error(str(err).replace("--config irregular", "--irregular-set"))
+    fixed = sorted({"time_grid", "verbose"} & set(args.irregular_set))
+    if fixed:
+        parser.error(f"--irregular-set: {fixed} are set by the irregular contender itself")
     if args.quick:
         args.windows = min(args.windows, 2)
     if not 1 <= args.windows <= 14:

@@ -40,6 +40,8 @@ def test_bad_options_are_usage_errors(capsys):
     assert "--windows must be 1..14" in usage_error(script, ["--windows", "0"], capsys)
     assert "'val_sise' is not an S4Forecaster parameter" in usage_error(
         script, ["--irregular-set", "val_sise=720"], capsys)
+    assert "['time_grid'] are set by the irregular contender" in usage_error(
+        script, ["--irregular-set", "time_grid=regular"], capsys)
 
 
 def test_s4_irregular_skips_a_window_whose_day_was_lost_in_an_outage():
