@@ -18,12 +18,15 @@ Protocol, per cell:
   best parameters are then set on the default forecaster, which is refitted on the fit part.
   Both final fits are capped at --fit-max-time seconds alike (the trials at the smaller
   --trial-max-time, which bounds the study); they differ only in the searched parameters.
+- `--split validation` drops the test block and scores the --test-windows origins just before
+  it instead (the fit part ends earlier by as much): for choosing tune's defaults.
 Both forecast every test window with `historical_forecasts` (no refit between origins) and
 are scored by `s4ts.metrics.evaluate`: MASE (scaled by the daily seasonal-naive in-sample
 MAE of the fit part), MAE, MSE and CRPS (from the 10/50/90% quantiles); with fit seconds,
 and for the tuned model the study's wall time and its trials (complete / pruned).
 Targets: tuned MASE <= default MASE on every cell, and lower on most. The last line is JSON;
-with --out the table and the full record go to DIR/tuning.md and DIR/tuning.json.
+with --out the table and the full record go to DIR/tuning.md and DIR/tuning.json, each study's
+trials to DIR/trials_<dataset>_h<horizon>.csv.
 
   pip install -e '.[tune,data]'
   S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/tuning.py --out benchmarks/results/tuning_v1
@@ -95,6 +98,8 @@ def run_cell(name: str, horizon: int, args) -> dict:
 
     frame, spec = load(name, args.quick)
     block = args.test_windows * horizon
+    if args.split == "validation":  # the test block is dropped; the windows before it are scored
+        frame = frame.iloc[: len(frame) - block].reset_index(drop=True)
     fit_part = frame.iloc[: len(frame) - block]
     budget = QUICK_BUDGET if args.quick else {}
     base = S4Forecaster(horizon=horizon, futr_exog=list(spec.futr_exog), random_state=args.seed,
@@ -109,19 +114,25 @@ def run_cell(name: str, horizon: int, args) -> dict:
     start = time.perf_counter()
     result = tune(clone(base).set_params(max_time=args.trial_max_time), fit_part, n_trials=args.n_trials,
                   cv=args.cv, metric="mase", season=spec.season, random_state=args.seed, refit=False,
-                  verbose=False)
+                  verbose=False, **({"selection": args.selection} if args.selection else {}))
     study_s = time.perf_counter() - start
+    if args.out is not None:  # every trial's parameters, validation scores and state
+        args.out.mkdir(parents=True, exist_ok=True)
+        result.trials_.to_csv(args.out / f"trials_{name}_h{horizon}.csv", index=False)
+    # The chosen settings may be the defaults' own (kept by selection="one_se", or the study's
+    # best): then any gap between the two fits is training noise (e.g. a max_time cap).
+    as_default = all(base.get_params()[name] == value for name, value in result.best_params_.items())
     tuned, tuned_fit = timed_fit(clone(base).set_params(**result.best_params_), fit_part)
     tuned_scores = score(tuned, *test)
     print(f"{name} h={horizon}: tuned MASE {tuned_scores['mase']:.4f} ({study_s:.0f} s study, "
           f"{tuned_fit['fit_seconds']:.0f} s refit); best {result.best_params_}", file=sys.stderr, flush=True)
     return {
-        "cell": f"{name} h={horizon}", "dataset": name, "horizon": horizon, "season": spec.season,
+        "cell": f"{name} h={horizon}", "dataset": name, "horizon": horizon, "season": spec.season, "split": args.split,
         "futr_exog": list(spec.futr_exog), "n_rows": len(frame), "fit_rows": len(fit_part),
         "test_windows": args.test_windows, "test_first_cutoff": str(fit_part[panel.TIME].iloc[-1]),
         "default": {**default_scores, **default_fit},
         "tuned": {**tuned_scores, **tuned_fit, "study_seconds": study_s, "trials": trial_counts(result.study),
-                  "best_params": result.best_params_, "best_cv_mase": result.best_value_},
+                  "cv": result.cv, "selection": result.selection, "settings_as_default": as_default, "best_params": result.best_params_, "best_cv_mase": result.best_value_},
     }
 
 
@@ -138,6 +149,8 @@ def targets(cells: list[dict]) -> dict:
         "tuned_le_default_on_every_cell": all(r <= 1 for r in ratios.values()),
         "tuned_better_on": better,
         "tuned_better_on_most": len(better) > len(cells) / 2,
+        # cells whose tuned model has the defaults' settings: a gap there is not the tuning's
+        "tuned_settings_as_default_on": [c["cell"] for c in cells if c["tuned"]["settings_as_default"]],
         "n_cells": len(cells),
     }
 
@@ -154,14 +167,15 @@ def _seconds(fit: dict) -> str:
 
 def table(cells: list[dict]) -> str:
     head = ["cell", *(f"default {m.upper()}" for m in METRICS), *(f"tuned {m.upper()}" for m in METRICS),
-            "MASE tuned/default", "CRPS tuned/default", "trials (complete/pruned)", "default fit s",
+            "MASE tuned/default", "CRPS tuned/default", "cv origins", "tuned settings", "trials (complete/pruned)", "default fit s",
             "tuned refit s", "study s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in cells:
         d, t = c["default"], c["tuned"]
         lines.append("| " + " | ".join([
             c["cell"], *(_num(d.get(m)) for m in METRICS), *(_num(t.get(m)) for m in METRICS),
-            f"{ratio(c, 'mase'):.3f}", f"{ratio(c, 'crps'):.3f}",
+            f"{ratio(c, 'mase'):.3f}", f"{ratio(c, 'crps'):.3f}", str(t["cv"]),
+            "the defaults'" if t["settings_as_default"] else "searched",
             f"{t['trials']['complete']}/{t['trials']['pruned']}", _seconds(d), _seconds(t),
             f"{t['study_seconds']:.1f}",
         ]) + " |")
@@ -189,6 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", type=int, default=3,
                         help="validation origins of every trial, horizon steps apart, at the end of the fit part "
                              "(tune's cv; default 3)")
+    parser.add_argument("--selection", choices=("best", "one_se"), default=None,
+                        help="which trial the tuned model takes (tune's selection; default: tune's)")
+    parser.add_argument("--split", choices=("test", "validation"), default="test",
+                        help="test: score the last --test-windows origins; validation: drop those and score "
+                             "the same number of origins just before them (for choosing defaults)")
     parser.add_argument("--seed", type=int, default=0, help="random_state of the forecasters and the sampler")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--quick", action="store_true",
@@ -223,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     print(f"\ntargets: tuned MASE <= default on every cell: {goals['tuned_le_default_on_every_cell']}; "
           f"lower on {len(goals['tuned_better_on'])} of {goals['n_cells']} cells "
-          f"(most: {goals['tuned_better_on_most']})")
-    final = {"quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
+          f"(most: {goals['tuned_better_on_most']}); the defaults' own settings on "
+          f"{goals['tuned_settings_as_default_on'] or 'no cell'}")
+    final = {"quick": args.quick, "split": args.split, "seconds": round(time.perf_counter() - started, 1),
              "n_trials": args.n_trials, "trial_max_time": args.trial_max_time,
              "cells": {c["cell"]: {"default_mase": c["default"]["mase"], "tuned_mase": c["tuned"]["mase"],
                                    "mase_ratio": ratio(c, "mase"), "trials": c["tuned"]["trials"]}

@@ -72,7 +72,8 @@ def main() -> None:
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     result.trials_.to_csv(args.out / "trials.csv", index=False)
     result.plot_history(args.out / "history.png")
-    print(f"{len(result.trials_)} trials; best validation MSE {result.best_value_:.4f} with {result.best_params_}")
+    print(f"{len(result.trials_)} trials; chosen ({result.selection}) validation MSE {result.best_value_:.4f} "
+          f"with {result.best_params_}")
     print(f"test MSE {mse:.4f} (MAE {mae:.4f}); linear baseline {linear_mse:.4f} ({linear_mae:.4f}); "
           f"files in {args.out}")
 

@@ -19,7 +19,7 @@ from s4ts.forecasting.inference import Future, SeriesState
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["backtest", "cross_validation", "cross_validation_metrics", "evaluate", "historical_forecasts", "truncate"]
+__all__ = ["backtest", "cross_validation", "cross_validation_metrics", "cross_validation_metrics_by_origin", "evaluate", "historical_forecasts", "truncate"]
 
 
 def truncate(series: SeriesData, last: int) -> SeriesData:
@@ -111,9 +111,19 @@ def cross_validation_metrics(
 ) -> dict[str, float]:
     """Metrics (as `evaluate` returns) of `cross_validation`'s forecasts, MASE scaled by the
     history before the first cutoff (the data the clone was fitted on)."""
+    return cross_validation_metrics_by_origin(est, df, n_windows, step, season)[0]
+
+
+def cross_validation_metrics_by_origin(
+    est: S4Forecaster, df, n_windows: int = 1, step: int | None = None, season: int = 1
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """`cross_validation_metrics`, and the same metrics of each origin's windows (the k-th
+    cutoff of every series), in time order: for paired comparisons of models over origins."""
     _positive("season", season)
     forecasts, history = _cross_validate(est, df, n_windows, step)
-    return _metrics(est, forecasts, history, season)
+    origin = forecasts.groupby(est.id_col, sort=False)["cutoff"].rank(method="dense").to_numpy()
+    by_origin = [_metrics(est, forecasts[origin == k], history, season) for k in range(1, n_windows + 1)]
+    return _metrics(est, forecasts, history, season), by_origin
 
 
 def _metrics(est: S4Forecaster, forecasts: pd.DataFrame, history: list[SeriesData], season: int) -> dict[str, float]:

@@ -57,6 +57,7 @@ def start_study(args, df) -> tuple[TuningResult, dict[str, Any]]:
         estimator, df, n_trials=args.n_trials, timeout=args.timeout, metric=args.metric, cv=args.cv,
         cv_step=args.cv_step, season=args.season, storage=storage, study_name=args.study_name,
         random_state=args.seed, verbose=not args.quiet,
+        **({"selection": args.selection} if args.selection else {}),
     )
     return result, settings
 
@@ -129,7 +130,8 @@ def write_outputs(result: TuningResult, out: Path) -> list[str]:
 
     out.mkdir(parents=True, exist_ok=True)
     summary = {"metric": result.metric, "best_value": result.best_value_, "best_params": result.best_params_,
-               "study_name": result.study.study_name, "n_trials": len(result.trials_)}
+               "study_name": result.study.study_name, "n_trials": len(result.trials_), "cv": result.cv,
+               "selection": result.selection}
     (out / "best_params.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     result.trials_.to_csv(out / "trials.csv", index=False)
     lines = [f"wrote {out / 'best_params.json'}", f"wrote {out / 'trials.csv'} ({len(result.trials_)} trials)"]

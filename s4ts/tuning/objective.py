@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from s4ts import _training
 from s4ts.data.sequences import align_labels, to_sequences
-from s4ts.forecasting.evaluation import cross_validation_metrics
+from s4ts.forecasting.evaluation import cross_validation_metrics_by_origin
 from s4ts.tuning._optuna import require_optuna
 from s4ts.tuning.pruning import PruningCallback
 from s4ts.tuning.spaces import SearchSpace, suggest
@@ -45,11 +45,18 @@ CLASSIFIER_METRICS = {
 PROCESS = f"{socket.gethostname()}:{os.getpid()}"
 
 
+# Trial attribute: the objective's metric on each validation unit (a forecaster's origins, a
+# classifier's held-out series), in a fixed order, so two trials can be compared pairwise.
+PAIRED_SCORES = "paired_scores"
+
+
 class Objective:
     """Shared by every objective: the trial's clone, its pruning callback, its recorded scores.
 
-    A subclass fits `model` and scores it in `_scores`; training runs with `pruning` among its
-    callbacks, and once `pruning.pruned` is set the scores are not read (it may skip them).
+    A subclass fits `model` and scores it in `_scores`, returning the metrics and, per metric
+    that splits into them, its value on each validation unit; training runs with `pruning`
+    among its callbacks, and once `pruning.pruned` is set the scores are not read (it may skip
+    them).
     """
 
     def __init__(self, estimator: Any, space: SearchSpace, metric: str) -> None:
@@ -57,7 +64,7 @@ class Objective:
         self.space = space
         self.metric = metric
 
-    def _scores(self, model: Any, pruning: PruningCallback) -> dict[str, float]:
+    def _scores(self, model: Any, pruning: PruningCallback) -> tuple[dict[str, float], dict[str, list[float]]]:
         raise NotImplementedError
 
     def __call__(self, trial) -> float:
@@ -69,7 +76,7 @@ class Objective:
         model = clone(self.estimator).set_params(**params)
         callback = PruningCallback(trial)
         with _training.extra_callbacks(callback):
-            scores = self._scores(model, callback)
+            scores, by_unit = self._scores(model, callback)
         trial.set_user_attr("epochs", callback.epochs_reported)
         if callback.pruned:
             raise optuna.TrialPruned(f"pruned after {callback.epochs_reported} epochs")
@@ -80,6 +87,8 @@ class Objective:
             )
         for name, value in scores.items():
             trial.set_user_attr(name, float(value))
+        if self.metric in by_unit:
+            trial.set_user_attr(PAIRED_SCORES, [float(v) for v in by_unit[self.metric]])
         return float(scores[self.metric])
 
 
@@ -91,8 +100,9 @@ class ForecastObjective(Objective):
         super().__init__(estimator, space, metric)
         self.df, self.cv, self.cv_step, self.season = df, cv, cv_step, season
 
-    def _scores(self, model: Any, pruning: PruningCallback) -> dict[str, float]:
-        return cross_validation_metrics(model, self.df, self.cv, self.cv_step, self.season)
+    def _scores(self, model: Any, pruning: PruningCallback) -> tuple[dict[str, float], dict[str, list[float]]]:
+        scores, by_origin = cross_validation_metrics_by_origin(model, self.df, self.cv, self.cv_step, self.season)
+        return scores, {name: [origin[name] for origin in by_origin] for name in scores}
 
 
 class ClassifierObjective(Objective):
@@ -106,21 +116,27 @@ class ClassifierObjective(Objective):
         self.fit_part, self.score_part = stratified_split(labels, cv, seed)
         self.series, self.labels, self.fit_params = series, labels, fit_params
 
-    def _scores(self, model: Any, pruning: PruningCallback) -> dict[str, float]:
+    def _scores(self, model: Any, pruning: PruningCallback) -> tuple[dict[str, float], dict[str, list[float]]]:
         model.fit([self.series[i] for i in self.fit_part], self.labels[self.fit_part], **self.fit_params)
         if pruning.pruned:
-            return {}
+            return {}, {}
         X_score = [self.series[i] for i in self.score_part]
         truth = self.labels[self.score_part]
         sample_rate = self.fit_params.get("sample_rate")
         proba = model.predict_proba(X_score, sample_rate=sample_rate)  # (n, n_classes)
         predicted = model.classes_[proba.argmax(axis=1)]
-        return {
+        true_proba = proba[np.arange(len(truth)), np.searchsorted(model.classes_, truth)]
+        scores = {
             "accuracy": sk_metrics.accuracy_score(truth, predicted),
             "balanced_accuracy": sk_metrics.balanced_accuracy_score(truth, predicted),
             "f1_macro": sk_metrics.f1_score(truth, predicted, average="macro"),
             "log_loss": sk_metrics.log_loss(truth, proba, labels=model.classes_),
         }
+        # Per held-out series where the metric is a mean over series (the others are not).
+        eps = np.finfo(proba.dtype).eps
+        by_series = {"accuracy": (predicted == truth).astype(float).tolist(),
+                     "log_loss": (-np.log(np.clip(true_proba, eps, 1.0))).tolist()}
+        return scores, by_series
 
 
 def stratified_split(labels: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

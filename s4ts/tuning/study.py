@@ -25,6 +25,7 @@ from s4ts.tuning.objective import (
     ClassifierObjective,
     ForecastObjective,
 )
+from s4ts.tuning.selection import SELECTIONS, select_trial, trial_params
 from s4ts.tuning.spaces import SearchSpace, check_names, current_params, default_search_space
 from s4ts.tuning.storage import open_storage, open_study, release_connections
 
@@ -33,13 +34,16 @@ __all__ = ["TuningResult", "default_pruner", "default_sampler", "optuna_logs", "
 
 @dataclass
 class TuningResult:
-    """What `tune` leaves: the best estimator refitted on all the data (None with refit=False),
-    its parameters and validation score, the study and its trials as a DataFrame."""
+    """What `tune` leaves: the chosen (`selection`) estimator refitted on all the data (None
+    with refit=False), its parameters and validation score, the validation `cv` it was scored
+    on, the study and its trials as a DataFrame."""
 
     best_estimator_: Any
     best_params_: dict[str, Any]
     best_value_: float
     metric: str
+    cv: int | float  # the validation origins (forecasters) or held-out share (classifiers) scored
+    selection: str  # how the trial behind best_params_ was chosen ("best" or "one_se")
     study: Any
     trials_: pd.DataFrame
 
@@ -92,11 +96,10 @@ def _check_budget(n_trials: Any, timeout: Any, n_jobs: Any) -> None:
         raise ValueError(f"n_jobs={n_jobs!r} must be a positive integer or -1 (one thread per CPU)")
 
 
-def _shortest_fit_length(estimator: Any, df: Any, cv: int, cv_step: int | None) -> int:
+def _shortest_fit_length(estimator: Any, lengths: list[int], cv: int, cv_step: int | None) -> int:
     """Steps of the shortest series before its first validation origin (the trials' fit data)."""
-    series = estimator._series(df, "df")
     back = estimator.horizon + (cv_step or estimator.horizon) * (cv - 1)
-    shortest = min(len(s.times) for s in series) - back
+    shortest = min(lengths) - back
     if shortest <= estimator.horizon + 1:
         raise ValueError(
             f"the shortest series has {shortest + back} steps: too few for cv={cv} validation origins "
@@ -129,18 +132,15 @@ def _finished(study, optuna) -> int:
     return len(study.get_trials(deepcopy=False, states=states))
 
 
-def _best_trial(study, optuna):
-    """The best complete trial, read once (other workers may add better ones meanwhile)."""
+def _chosen_trial(study, optuna, given_params: dict[str, Any], selection: str):
+    """The complete trial the tuned estimator takes (`select_trial`), read once (other workers
+    may add better ones meanwhile)."""
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not complete:
         counts = pd.Series([t.state.name for t in study.trials]).value_counts().to_dict()
         raise RuntimeError(f"study {study.study_name!r} has no complete trial (trials by state: {counts})")
-    return study.best_trial
-
-
-def _params(trial) -> dict[str, Any]:
-    """The estimator parameters a trial set (a search-space function's too)."""
-    return dict(trial.user_attrs.get("params", trial.params))
+    minimize = study.direction == optuna.study.StudyDirection.MINIMIZE
+    return select_trial(complete, study.best_trial, given_params, selection, minimize)
 
 
 def tune(
@@ -161,6 +161,7 @@ def tune(
     pruner: Any = None,
     n_jobs: int = 1,
     random_state: int | None = 0,
+    selection: str = "one_se",
     refit: bool = True,
     fit_params: Mapping[str, Any] | None = None,
     verbose: bool = True,
@@ -185,6 +186,10 @@ def tune(
     sampler, pruner: optuna's; default TPE seeded by `random_state`, and a median pruner that
         compares each epoch's validation loss from the fourth trial and second epoch on.
     n_jobs: trials run at once in threads of this process (-1: one per CPU).
+    selection: which trial the result takes: "one_se" (default: the estimator as given, the
+        study's first trial, unless the best beats it by more than one standard error of their
+        paired differences over the validation origins or held-out series; see
+        `s4ts.tuning.selection`) or "best" (the study's best trial).
     fit_params: extra arguments of the classifier's fit (e.g. sample_rate).
     verbose: optuna's progress bar on a terminal, else its log line per trial.
     """
@@ -192,6 +197,8 @@ def tune(
     kind = _kind(estimator)
     _check_budget(n_trials, timeout, n_jobs)
     metrics = FORECASTER_METRICS if kind == "forecaster" else CLASSIFIER_METRICS
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection={selection!r} must be one of {list(SELECTIONS)}")
     metric = metric or next(iter(metrics))
     if metric not in metrics:
         raise ValueError(f"metric={metric!r} is not one for {type(estimator).__name__}; choose one of {list(metrics)}")
@@ -208,6 +215,7 @@ def tune(
         cv = 3 if cv is None else cv
         _check_count("cv", cv, allow_none=False)
         _check_count("cv_step", cv_step)
+        lengths = [len(s.times) for s in estimator._series(data, "df")]
         _check_count("season", season, allow_none=False)
         if metric in QUANTILE_METRICS and estimator.distribution == "point" and not (
             isinstance(search_space, Mapping) and "distribution" in search_space
@@ -216,7 +224,7 @@ def tune(
                 f"metric={metric!r} scores quantiles, but the estimator's distribution is 'point'; "
                 f"choose mase, mae, mse or smape, or a probabilistic distribution"
             )
-        shortest = _shortest_fit_length(estimator, data, cv, cv_step)
+        shortest = _shortest_fit_length(estimator, lengths, cv, cv_step)
         space = default_search_space(estimator, shortest) if search_space is None else search_space
         objective = ForecastObjective(estimator, data, space, metric, cv, cv_step, season)
     else:
@@ -248,8 +256,8 @@ def tune(
                 # A resumed study seeded as before would sample its first trials' parameters again.
                 study.sampler = default_sampler(seed + len(study.trials))
             run_study(study, objective, n_trials, timeout, n_jobs, verbose)
-        best_trial = _best_trial(study, optuna)
-        best_params = _params(best_trial)
+        best_trial = _chosen_trial(study, optuna, start, selection)
+        best_params = trial_params(best_trial)
         trials = study.trials_dataframe()
     finally:
         if opened is not storage:  # tune opened it from a path or URL: its pooled connections go
@@ -261,7 +269,7 @@ def tune(
             best.fit(data)
         else:
             best.fit(data, y, **dict(fit_params or {}))
-    return TuningResult(best, best_params, float(best_trial.value), metric, study, trials)
+    return TuningResult(best, best_params, float(best_trial.value), metric, cv, selection, study, trials)
 
 
 def run_study(study, objective, n_trials: int | None, timeout: float | None, n_jobs: int, verbose: bool) -> None:

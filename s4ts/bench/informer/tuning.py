@@ -48,14 +48,14 @@ class ProtocolObjective(Objective):
         self.data, self.stride = data, stride
         self.trained: list[Trial] = []
 
-    def _scores(self, model: S4Forecaster, pruning: PruningCallback) -> dict[str, float]:
+    def _scores(self, model: S4Forecaster, pruning: PruningCallback) -> tuple[dict[str, float], dict]:
         model.fit(self.data.frame(self.data.ends[1]))
         if pruning.pruned:
-            return {}
+            return {}, {}
         overrides = _bench_names({name: model.get_params()[name] for name in self.space})
         trial = scored_on_validation(model, self.data, overrides, self.stride)
         self.trained.append(trial)
-        return {"mse": trial.val_mse}
+        return {"mse": trial.val_mse}, {}  # the cell keeps the lowest validation MSE
 
 
 def _bench_names(params: dict) -> dict:
