@@ -17,9 +17,14 @@ import numpy as np
 
 from s4ts.tuning.objective import PAIRED_SCORES
 
-__all__ = ["SELECTIONS", "paired_gain", "select_trial", "trial_params"]
+__all__ = ["SELECTIONS", "check_selection", "paired_gain", "select_trial", "trial_params"]
 
 SELECTIONS = ("best", "one_se")
+
+
+def check_selection(selection: Any) -> None:
+    if selection not in SELECTIONS:
+        raise ValueError(f"selection={selection!r} must be one of {list(SELECTIONS)}")
 
 
 def trial_params(trial) -> dict[str, Any]:
@@ -48,8 +53,7 @@ def select_trial(complete: list, best, given_params: dict[str, Any], selection: 
     `best` beats it by more than one standard error; `best` where there is no such trial or
     the metric does not split into validation units (balanced accuracy, F1).
     """
-    if selection not in SELECTIONS:
-        raise ValueError(f"selection={selection!r} must be one of {list(SELECTIONS)}")
+    check_selection(selection)
     if selection == "best" or not given_params:
         return best
     given = next((t for t in complete if trial_params(t) == given_params), None)

@@ -25,7 +25,7 @@ from s4ts.tuning.objective import (
     ClassifierObjective,
     ForecastObjective,
 )
-from s4ts.tuning.selection import SELECTIONS, select_trial, trial_params
+from s4ts.tuning.selection import check_selection, select_trial, trial_params
 from s4ts.tuning.spaces import SearchSpace, check_names, current_params, default_search_space
 from s4ts.tuning.storage import open_storage, open_study, release_connections
 
@@ -197,8 +197,7 @@ def tune(
     kind = _kind(estimator)
     _check_budget(n_trials, timeout, n_jobs)
     metrics = FORECASTER_METRICS if kind == "forecaster" else CLASSIFIER_METRICS
-    if selection not in SELECTIONS:
-        raise ValueError(f"selection={selection!r} must be one of {list(SELECTIONS)}")
+    check_selection(selection)
     metric = metric or next(iter(metrics))
     if metric not in metrics:
         raise ValueError(f"metric={metric!r} is not one for {type(estimator).__name__}; choose one of {list(metrics)}")
