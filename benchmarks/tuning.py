@@ -118,7 +118,7 @@ def run_cell(name: str, horizon: int, args) -> dict:
     start = time.perf_counter()
     result = tune(clone(base).set_params(max_time=args.trial_max_time), fit_part, n_trials=args.n_trials,
                   cv=args.cv, metric="mase", season=spec.season, random_state=args.seed, refit=False,
-                  verbose=False, **({"selection": args.selection} if args.selection else {}))
+                  selection=args.selection, verbose=False)
     study_s = time.perf_counter() - start
     if args.out is not None:  # every trial's parameters, validation scores and state
         args.out.mkdir(parents=True, exist_ok=True)
@@ -135,12 +135,14 @@ def run_cell(name: str, horizon: int, args) -> dict:
     print(f"{name} h={horizon}: tuned MASE {tuned_scores['mase']:.4f} ({study_s:.0f} s study, "
           f"{tuned_fit['fit_seconds']:.0f} s refit); best {result.best_params_}", file=sys.stderr, flush=True)
     return {
-        "cell": f"{name} h={horizon}", "dataset": name, "horizon": horizon, "season": spec.season, "split": args.split,
+        "cell": f"{name} h={horizon}", "dataset": name, "horizon": horizon, "season": spec.season,
+        "split": args.split,
         "futr_exog": list(spec.futr_exog), "n_rows": len(frame), "fit_rows": len(fit_part),
         "test_windows": args.test_windows, "test_first_cutoff": str(fit_part[panel.TIME].iloc[-1]),
         "default": {**default_scores, **default_fit},
         "tuned": {**tuned_scores, **tuned_fit, "study_seconds": study_s, "trials": trial_counts(result.study),
-                  "cv": result.cv, "selection": result.selection, "settings_as_default": as_default, "best_params": result.best_params_, "best_cv_mase": result.best_value_},
+                  "cv": result.cv, "selection": result.selection, "settings_as_default": as_default,
+                  "best_params": result.best_params_, "best_cv_mase": result.best_value_},
     }
 
 
@@ -175,8 +177,8 @@ def _seconds(fit: dict) -> str:
 
 def table(cells: list[dict]) -> str:
     head = ["cell", *(f"default {m.upper()}" for m in METRICS), *(f"tuned {m.upper()}" for m in METRICS),
-            "MASE tuned/default", "CRPS tuned/default", "cv origins", "tuned settings", "trials (complete/pruned)", "default fit s",
-            "tuned refit s", "study s"]
+            "MASE tuned/default", "CRPS tuned/default", "cv origins", "tuned settings", "trials (complete/pruned)",
+            "default fit s", "tuned refit s", "study s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for c in cells:
         d, t = c["default"], c["tuned"]
@@ -212,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", type=int, default=3,
                         help="validation origins of every trial, horizon steps apart, at the end of the fit part "
                              "(tune's cv; default 3)")
-    parser.add_argument("--selection", choices=("best", "one_se"), default=None,
-                        help="which trial the tuned model takes (tune's selection; default: tune's)")
+    parser.add_argument("--selection", choices=("best", "one_se"), default="one_se",
+                        help="which trial the tuned model takes (tune's selection; default one_se)")
     parser.add_argument("--split", choices=("test", "validation"), default="test",
                         help="test: score the last --test-windows origins; validation: drop those and score "
                              "the same number of origins just before them (for choosing defaults)")

@@ -136,9 +136,9 @@ def _add_tune_parser(commands) -> None:
     tn.add_argument("--metric", choices=["mase", "mae", "mse", "smape", "crps", "quantile_loss"], default="mase")
     tn.add_argument("--cv", type=int, default=3, help="rolling validation origins at the end of the data (default 3)")
     tn.add_argument("--cv-step", type=int, default=None, help="steps between origins (default: horizon)")
-    tn.add_argument("--selection", choices=["best", "one_se"], default=None,
-                    help="the trial refitted: the study's best, or the given settings unless the best beats them "
-                         "by more than one standard error over the origins (default: tune's)")
+    tn.add_argument("--selection", choices=["best", "one_se"], default="one_se",
+                    help="the trial refitted: the study's best, or (one_se, default) the given settings unless "
+                         "the best beats them by more than one standard error over the origins")
     tn.add_argument("--season", type=int, default=1, help="seasonal-naive lag that scales MASE (default 1)")
     tn.add_argument("--id-col", default=None, help="series id column (default: unique_id; absent = one series)")
     tn.add_argument("--time-col", default="ds", help="time column (default: ds)")

@@ -2,7 +2,8 @@
 
 `tune(estimator, data)` runs a study over the estimator's parameters (default spaces in
 `default_search_space`), scoring each trial on data it did not fit, pruning poor trials on
-their per-epoch validation loss, and refits the best on all the data. Studies live in memory,
+their per-epoch validation loss, and refits the chosen settings (the best trial's, or the
+estimator's own unless a trial beats them clearly) on all the data. Studies live in memory,
 in an SQLite file (resumable) or in PostgreSQL (many workers; see `open_storage`).
 Importing this package works without optuna; calling into it says which extra to install.
 """

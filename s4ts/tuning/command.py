@@ -56,8 +56,7 @@ def start_study(args, df) -> tuple[TuningResult, dict[str, Any]]:
     result = tune(
         estimator, df, n_trials=args.n_trials, timeout=args.timeout, metric=args.metric, cv=args.cv,
         cv_step=args.cv_step, season=args.season, storage=storage, study_name=args.study_name,
-        random_state=args.seed, verbose=not args.quiet,
-        **({"selection": args.selection} if args.selection else {}),
+        random_state=args.seed, selection=args.selection, verbose=not args.quiet,
     )
     return result, settings
 

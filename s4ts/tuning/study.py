@@ -96,10 +96,11 @@ def _check_budget(n_trials: Any, timeout: Any, n_jobs: Any) -> None:
         raise ValueError(f"n_jobs={n_jobs!r} must be a positive integer or -1 (one thread per CPU)")
 
 
-def _shortest_fit_length(estimator: Any, lengths: list[int], cv: int, cv_step: int | None) -> int:
+def _shortest_fit_length(estimator: Any, df: Any, cv: int, cv_step: int | None) -> int:
     """Steps of the shortest series before its first validation origin (the trials' fit data)."""
+    series = estimator._series(df, "df")
     back = estimator.horizon + (cv_step or estimator.horizon) * (cv - 1)
-    shortest = min(lengths) - back
+    shortest = min(len(s.times) for s in series) - back
     if shortest <= estimator.horizon + 1:
         raise ValueError(
             f"the shortest series has {shortest + back} steps: too few for cv={cv} validation origins "
@@ -166,7 +167,8 @@ def tune(
     fit_params: Mapping[str, Any] | None = None,
     verbose: bool = True,
 ) -> TuningResult:
-    """Search `estimator`'s parameters with Optuna; return the best, refitted on all of `data`.
+    """Search `estimator`'s parameters with Optuna; return the chosen settings (`selection`),
+    refitted on all of `data`.
 
     estimator: an S4Forecaster (data: its training frame) or S4Classifier (data: X, y: labels);
         parameters outside the search space keep the estimator's values.
@@ -214,7 +216,6 @@ def tune(
         cv = 3 if cv is None else cv
         _check_count("cv", cv, allow_none=False)
         _check_count("cv_step", cv_step)
-        lengths = [len(s.times) for s in estimator._series(data, "df")]
         _check_count("season", season, allow_none=False)
         if metric in QUANTILE_METRICS and estimator.distribution == "point" and not (
             isinstance(search_space, Mapping) and "distribution" in search_space
@@ -223,7 +224,7 @@ def tune(
                 f"metric={metric!r} scores quantiles, but the estimator's distribution is 'point'; "
                 f"choose mase, mae, mse or smape, or a probabilistic distribution"
             )
-        shortest = _shortest_fit_length(estimator, lengths, cv, cv_step)
+        shortest = _shortest_fit_length(estimator, data, cv, cv_step)
         space = default_search_space(estimator, shortest) if search_space is None else search_space
         objective = ForecastObjective(estimator, data, space, metric, cv, cv_step, season)
     else:
@@ -255,8 +256,8 @@ def tune(
                 # A resumed study seeded as before would sample its first trials' parameters again.
                 study.sampler = default_sampler(seed + len(study.trials))
             run_study(study, objective, n_trials, timeout, n_jobs, verbose)
-        best_trial = _chosen_trial(study, optuna, start, selection)
-        best_params = trial_params(best_trial)
+        chosen = _chosen_trial(study, optuna, start, selection)
+        best_params = trial_params(chosen)
         trials = study.trials_dataframe()
     finally:
         if opened is not storage:  # tune opened it from a path or URL: its pooled connections go
@@ -268,7 +269,7 @@ def tune(
             best.fit(data)
         else:
             best.fit(data, y, **dict(fit_params or {}))
-    return TuningResult(best, best_params, float(best_trial.value), metric, cv, selection, study, trials)
+    return TuningResult(best, best_params, float(chosen.value), metric, cv, selection, study, trials)
 
 
 def run_study(study, objective, n_trials: int | None, timeout: float | None, n_jobs: int, verbose: bool) -> None:

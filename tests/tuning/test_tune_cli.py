@@ -60,6 +60,7 @@ def test_a_worker_joins_the_study_the_command_started(csv_file, tmp_path, capsys
     (["tune", "{csv}", "--horizon", "12", "--max-epochs", "0", "--quiet"], "--max-epochs 0 must be a positive"),
     (["tune", "{csv}", "--horizon", "12", "--n-trials", "0", "--quiet"], "--n-trials 0 must be a positive"),
     (["tune", "{csv}", "--horizon", "12", "--cv", "40", "--quiet"], "too few for --cv 40 validation origins"),
+    (["tune", "{csv}", "--horizon", "12", "--selection", "first"], "invalid choice: 'first'"),
     (["tune", "{csv}", "--horizon", "12", "--heartbeat", "0", "--quiet"], "--heartbeat 0 must be a positive"),
 ])
 def test_usage_errors(argv, message, csv_file, capsys):
