@@ -3,7 +3,8 @@
 Problems (aeon's bundled copies, standard train/test splits): ArrowHead, BasicMotions,
 GunPoint, ItalyPowerDemand, JapaneseVowels and PickupGestureWiimoteZ (variable lengths),
 plus with --long a synthetic long-range task (`s4ts.datasets.long_order`: which of two
-64-step chirps comes first in 16,384 steps of AR(1) noise; --long-train / --long-test series).
+64-step chirps comes first in 16,384 steps of AR(1) noise; --long-train / --long-test series,
+--long-length steps).
 
 Contenders, trained in the same run on the same threads:
 - `S4Classifier(random_state=seed)`: its defaults, nothing else set; it takes series of
@@ -56,15 +57,15 @@ from s4ts.datasets.long_order import make_long_order
 
 PANEL = ("ArrowHead", "BasicMotions", "GunPoint", "ItalyPowerDemand", "JapaneseVowels",
          "PickupGestureWiimoteZ")
-LONG = "LongOrder16k"
+LONG = "LongOrder"  # with its length in the tables: LongOrder16384
 ROCKETS = ("MiniRocket", "MultiRocketHydra", "ROCKET")
 
 
 def load(name: str, args: argparse.Namespace) -> tuple[list, np.ndarray, list, np.ndarray]:
     """Train and test series (lists of (channels, length_i) arrays) and labels of a problem."""
-    if name == LONG:
-        X, y = make_long_order(args.long_train, seed=args.seed)
-        X_test, y_test = make_long_order(args.long_test, seed=args.seed + 1)
+    if name.startswith(LONG):
+        X, y = make_long_order(args.long_train, length=args.long_length, seed=args.seed)
+        X_test, y_test = make_long_order(args.long_test, length=args.long_length, seed=args.seed + 1)
         return list(X), y, list(X_test), y_test
     try:
         from aeon.datasets import load_classification
@@ -206,6 +207,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--long", action="store_true", help=f"add the synthetic {LONG} problem")
     parser.add_argument("--long-train", type=int, default=200)
     parser.add_argument("--long-test", type=int, default=200)
+    parser.add_argument("--long-length", type=int, default=16_384, help="steps of each long series")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch threads and the rockets' n_jobs")
     parser.add_argument("--rockets", nargs="*", default=list(ROCKETS), choices=ROCKETS)
@@ -224,9 +226,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         problems, args.rockets, args.long_train, args.long_test = (
             ["ItalyPowerDemand", "JapaneseVowels"], ["MiniRocket"], 8, 8)
+    long_name = f"{LONG}{args.long_length}"
     if args.long:
-        problems.append(LONG)
-    unknown = sorted(set(problems) - set(PANEL) - {LONG})
+        problems.append(long_name)
+    unknown = sorted(set(problems) - set(PANEL) - {long_name})
     if unknown:
         parser.error(f"unknown problems {unknown}; choose from {', '.join(PANEL)}")
     models = ["S4Classifier", *args.rockets]

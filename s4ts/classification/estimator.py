@@ -79,7 +79,8 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     expand
         width multiplier at each pooling.
     pooling
-        how the last stage is reduced over valid steps: "mean", "max" or "last".
+        how the last stage is reduced over valid steps: "mean", "max", "meanmax" (the
+        two side by side) or "last".
     n_estimators
         networks in the ensemble (1: a single network, its probabilities
         temperature-scaled all the same).

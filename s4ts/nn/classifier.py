@@ -6,7 +6,7 @@ from torch import Tensor, nn
 
 from s4ts.nn.backbone import S4Backbone
 from s4ts.nn.frontend import S4Filterbank
-from s4ts.nn.pooling import masked_pool, pool_steps
+from s4ts.nn.pooling import masked_pool, pool_steps, pooled_width
 
 __all__ = ["S4ClassifierNet"]
 
@@ -48,7 +48,7 @@ class S4ClassifierNet(nn.Module):
             d_in = width
         self.stages = nn.ModuleList(stages)
         self.norm = nn.LayerNorm(d_in)
-        self.head = nn.Linear(d_in, n_classes)
+        self.head = nn.Linear(pooled_width(d_in, pooling), n_classes)
 
     def forward(self, x: Tensor, mask: Tensor | None = None, rate: float | Tensor = 1.0) -> Tensor:
         """x (B, L, d_input), mask (B, L) True at valid steps -> logits (B, n_classes).
@@ -67,5 +67,5 @@ class S4ClassifierNet(nn.Module):
             x = stage(x, rate=rate, mask=mask)  # (B, L_i, H_i)
             if i < len(self.pool):
                 x, mask = pool_steps(x, mask, self.pool[i])  # (B, L_i / p_i, H_i)
-        z = masked_pool(self.norm(x), mask, self.pooling)  # (B, H)
+        z = masked_pool(self.norm(x), mask, self.pooling)  # (B, H), (B, 2H) for meanmax
         return self.head(z)  # (B, n_classes)

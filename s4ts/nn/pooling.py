@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["masked_pool", "pool_steps", "trim_padding"]
+__all__ = ["POOLINGS", "masked_pool", "pool_steps", "pooled_width", "trim_padding"]
 
 
 def pool_steps(x: Tensor, mask: Tensor | None, factor: int) -> tuple[Tensor, Tensor | None]:
@@ -40,8 +40,20 @@ def trim_padding(x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor | None]:
     return x, None if bool(mask.all()) else mask
 
 
+POOLINGS = ("mean", "max", "meanmax", "last")
+
+
+def pooled_width(width: int, how: str) -> int:
+    """Features `masked_pool` returns per series for `width` channels."""
+    return 2 * width if how == "meanmax" else width
+
+
 def masked_pool(x: Tensor, mask: Tensor | None, how: str) -> Tensor:
-    """Summarise valid steps over time: mean, max or last; (B, L, H) -> (B, H)."""
+    """Summarise valid steps over time: (B, L, H) -> (B, H) for "mean", "max" or "last", and
+    (B, 2H) for "meanmax" (the mean and the max side by side: a short event that the mean
+    dilutes over a long series still shows in the max)."""
+    if how == "meanmax":
+        return torch.cat([masked_pool(x, mask, "mean"), masked_pool(x, mask, "max")], dim=-1)
     if mask is None:
         return {"mean": lambda: x.mean(dim=1), "max": lambda: x.amax(dim=1),
                 "last": lambda: x[:, -1]}[how]()
@@ -54,4 +66,4 @@ def masked_pool(x: Tensor, mask: Tensor | None, how: str) -> Tensor:
         # Padding sits at the end, so the last valid step is at index (count - 1).
         last = (mask.sum(dim=1) - 1).clamp_min(0)  # (B,)
         return x[torch.arange(x.shape[0], device=x.device), last]
-    raise ValueError(f"pooling must be 'mean', 'max' or 'last'; got {how!r}")
+    raise ValueError(f"pooling must be one of {POOLINGS}; got {how!r}")

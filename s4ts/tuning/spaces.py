@@ -54,7 +54,7 @@ def default_search_space(estimator: Any, shortest: int | None = None) -> dict[st
     dropout 0-0.3, learning_rate 3e-4-1e-2 and weight_decay 1e-4-0.1 (log scale).
     S4Forecaster adds context_length (1, 2, 4 or 8 horizons, at most half of `shortest`, the
     shortest training series), norm {mean, last} and linear {auto, False}; S4Classifier adds
-    pooling {mean, max} and bidirectional {True, False} (it has no input normalisation to choose:
+    pooling {mean, max, meanmax} and bidirectional {True, False} (it has no input normalisation to choose:
     every channel is standardised).
     """
     distributions = require_optuna().distributions
@@ -68,7 +68,7 @@ def default_search_space(estimator: Any, shortest: int | None = None) -> dict[st
         space["norm"] = distributions.CategoricalDistribution(["mean", "last"])
         space["linear"] = distributions.CategoricalDistribution(["auto", False])
     elif kind == "S4Classifier":
-        space["pooling"] = distributions.CategoricalDistribution(["mean", "max"])
+        space["pooling"] = distributions.CategoricalDistribution(["mean", "max", "meanmax"])
         space["bidirectional"] = distributions.CategoricalDistribution([True, False])
     else:
         raise TypeError(f"estimator must be an S4Forecaster or an S4Classifier, got {kind}")

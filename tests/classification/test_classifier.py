@@ -14,6 +14,7 @@ from sklearn.base import clone
 from s4ts.classification import S4Classifier, S4ClassifierNet
 from s4ts.data.audio import decimate
 from s4ts.nn import masked_pool, pool_steps
+from s4ts.nn.pooling import POOLINGS
 
 TINY = {"d_model": 8, "d_state": 8, "dropout": 0.0, "batch_size": 8, "n_estimators": 1}
 
@@ -60,18 +61,15 @@ def test_binary_decision_function_is_one_score_per_series(fitted):
 
 def test_padding_never_changes_a_prediction():
     X, y = waves(n=12)
-    clf = S4Classifier(**TINY, max_epochs=1, val_size=0.0, random_state=0, pool=(3,),
-                       n_layers=(1, 1)).fit(X, y)
     rng = np.random.default_rng(1)
     short = rng.standard_normal((2, 11))
     longer = [rng.standard_normal((2, 40)), rng.standard_normal((2, 25))]
-    for pooling in ("mean", "max", "last"):
-        clf.pooling = pooling
-        for member in clf.network_.members:
-            member.pooling = pooling
+    for pooling in POOLINGS:
+        clf = S4Classifier(**TINY, max_epochs=1, val_size=0.0, random_state=0, pool=(3,),
+                           n_layers=(1, 1), pooling=pooling).fit(X, y)
         alone = clf.predict_proba([short])
         in_batch = clf.predict_proba([longer[0], short, longer[1]])[1:2]
-        np.testing.assert_allclose(alone, in_batch, atol=1e-5)
+        np.testing.assert_allclose(alone, in_batch, atol=1e-5, err_msg=pooling)
 
 
 def test_input_formats_agree(fitted):
@@ -199,6 +197,15 @@ def test_save_load_integer_labels(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
 
 
+def test_meanmax_pooling_feeds_both_summaries_to_the_head_and_reloads(tmp_path):
+    X, y = waves(n=12)
+    clf = S4Classifier(**TINY, max_epochs=1, val_size=0.0, pooling="meanmax").fit(X, y)
+    assert all(m.head.in_features == 2 * TINY["d_model"] for m in clf.network_.members)
+    clf.save(tmp_path)
+    np.testing.assert_allclose(S4Classifier.load(tmp_path).predict_proba(X), clf.predict_proba(X),
+                               atol=1e-6)
+
+
 def test_pool_steps_averages_valid_steps_only():
     x = torch.arange(10.0).view(1, 5, 2)  # (B=1, L=5, H=2)
     mask = torch.tensor([[True, True, True, False, False]])
@@ -215,6 +222,8 @@ def test_masked_pool_modes():
     assert masked_pool(x, mask, "mean").item() == pytest.approx(3.0)
     assert masked_pool(x, mask, "max").item() == 5.0
     assert masked_pool(x, mask, "last").item() == 3.0
+    assert masked_pool(x, mask, "meanmax").tolist() == [[pytest.approx(3.0), 5.0]]  # (B, 2H)
+    assert masked_pool(x, None, "meanmax").tolist() == [[pytest.approx(27.25), 100.0]]
 
 
 def test_network_runs_without_lightning():
