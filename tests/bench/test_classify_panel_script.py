@@ -18,7 +18,7 @@ def test_classify_panel_quick_run(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     final = json.loads(done.stdout.strip().splitlines()[-1])
-    problems = ["ItalyPowerDemand", "JapaneseVowels", "LongOrder16k"]
+    problems = ["ItalyPowerDemand", "JapaneseVowels", "LongOrder16384"]
     assert list(final["s4_train_s"]) == problems
     assert set(final["mean_accuracy"]) == {"S4Classifier", "MiniRocket"}
     assert all(0 <= v <= 1 for v in final["mean_accuracy"].values())
