@@ -53,7 +53,7 @@ import torch
 from s4ts.bench.overrides import parse_value
 from s4ts.bench.versions import versions
 from s4ts.classification import S4Classifier
-from s4ts.datasets.long_order import make_long_order
+from s4ts.datasets.long_order import MOTIF_STEPS, make_long_order
 
 PANEL = ("ArrowHead", "BasicMotions", "GunPoint", "ItalyPowerDemand", "JapaneseVowels",
          "PickupGestureWiimoteZ")
@@ -226,6 +226,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         problems, args.rockets, args.long_train, args.long_test = (
             ["ItalyPowerDemand", "JapaneseVowels"], ["MiniRocket"], 8, 8)
+    if args.long_length < 4 * MOTIF_STEPS:
+        parser.error(f"--long-length {args.long_length}: the long task needs at least "
+                     f"{4 * MOTIF_STEPS} steps")
     long_name = f"{LONG}{args.long_length}"
     if args.long:
         problems.append(long_name)

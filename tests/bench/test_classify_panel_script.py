@@ -41,3 +41,4 @@ def test_s4_settings_are_classifier_arguments(capsys):
     assert "'horizon' is not an S4Classifier argument" in usage_error(panel, ["--s4-set", "horizon=3"], capsys)
     assert "random_state is --seed" in usage_error(panel, ["--s4-set", "random_state=1"], capsys)
     assert "'n_estimators' is not key=value" in usage_error(panel, ["--s4-set", "n_estimators"], capsys)
+    assert "needs at least 256 steps" in usage_error(panel, ["--long", "--long-length", "100"], capsys)
