@@ -9,7 +9,7 @@ import numpy as np
 
 from s4ts._distributed import is_distributed
 from s4ts._training import check_training_params
-from s4ts.nn.pooling import POOLINGS
+from s4ts.nn.pooling import check_pooling
 
 if TYPE_CHECKING:
     from s4ts.classification.estimator import S4Classifier
@@ -51,8 +51,7 @@ def check_params(est: S4Classifier) -> tuple[int, ...]:
             )
     if any(n < 1 for n in n_layers):
         raise ValueError(f"n_layers={est.n_layers!r} must be positive")
-    if est.pooling not in POOLINGS:
-        raise ValueError(f"pooling={est.pooling!r} must be one of {POOLINGS}")
+    check_pooling(est.pooling)
     if est.dt_min is not None and not (
         isinstance(est.dt_min, (int, float, np.number)) and 0.0 < est.dt_min <= est.dt_max
     ):

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["POOLINGS", "masked_pool", "pool_steps", "pooled_width", "trim_padding"]
+__all__ = ["POOLINGS", "check_pooling", "masked_pool", "pool_steps", "pooled_width", "trim_padding"]
 
 
 def pool_steps(x: Tensor, mask: Tensor | None, factor: int) -> tuple[Tensor, Tensor | None]:
@@ -43,8 +43,15 @@ def trim_padding(x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor | None]:
 POOLINGS = ("mean", "max", "meanmax", "last")
 
 
+def check_pooling(how: str) -> None:
+    """ValueError unless `how` is one of POOLINGS."""
+    if how not in POOLINGS:
+        raise ValueError(f"pooling={how!r} must be one of {POOLINGS}")
+
+
 def pooled_width(width: int, how: str) -> int:
     """Features `masked_pool` returns per series for `width` channels."""
+    check_pooling(how)
     return 2 * width if how == "meanmax" else width
 
 
@@ -52,18 +59,16 @@ def masked_pool(x: Tensor, mask: Tensor | None, how: str) -> Tensor:
     """Summarise valid steps over time: (B, L, H) -> (B, H) for "mean", "max" or "last", and
     (B, 2H) for "meanmax" (the mean and the max side by side: a short event that the mean
     dilutes over a long series still shows in the max)."""
+    check_pooling(how)
     if how == "meanmax":
         return torch.cat([masked_pool(x, mask, "mean"), masked_pool(x, mask, "max")], dim=-1)
     if mask is None:
-        return {"mean": lambda: x.mean(dim=1), "max": lambda: x.amax(dim=1),
-                "last": lambda: x[:, -1]}[how]()
+        return x.mean(dim=1) if how == "mean" else x.amax(dim=1) if how == "max" else x[:, -1]
     if how == "mean":
         m = mask[..., None].to(x.dtype)  # (B, L, 1)
         return (x * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
     if how == "max":
         return x.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
-    if how == "last":
-        # Padding sits at the end, so the last valid step is at index (count - 1).
-        last = (mask.sum(dim=1) - 1).clamp_min(0)  # (B,)
-        return x[torch.arange(x.shape[0], device=x.device), last]
-    raise ValueError(f"pooling must be one of {POOLINGS}; got {how!r}")
+    # "last": padding sits at the end, so the last valid step is at index (count - 1).
+    last = (mask.sum(dim=1) - 1).clamp_min(0)  # (B,)
+    return x[torch.arange(x.shape[0], device=x.device), last]

@@ -224,6 +224,11 @@ def test_masked_pool_modes():
     assert masked_pool(x, mask, "last").item() == 3.0
     assert masked_pool(x, mask, "meanmax").tolist() == [[pytest.approx(3.0), 5.0]]  # (B, 2H)
     assert masked_pool(x, None, "meanmax").tolist() == [[pytest.approx(27.25), 100.0]]
+    for unmasked in (mask, None):
+        with pytest.raises(ValueError, match="pooling='median' must be one of"):
+            masked_pool(x, unmasked, "median")
+    with pytest.raises(ValueError, match="pooling='median'"):  # at construction, not first forward
+        S4ClassifierNet(3, 4, d_model=8, pooling="median")
 
 
 def test_network_runs_without_lightning():
