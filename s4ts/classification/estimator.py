@@ -17,7 +17,12 @@ from torch.utils.data import TensorDataset
 
 from s4ts._training import seed_from
 from s4ts.classification import persistence
-from s4ts.classification.params import check_params, check_sample_rate
+from s4ts.classification.params import (
+    check_params,
+    check_sample_rate,
+    check_warm_start,
+    network_params,
+)
 from s4ts.classification.training import make_dataset, prediction_batch_size, train_ensemble
 from s4ts.data.sequences import (
     align_labels,
@@ -33,9 +38,6 @@ from s4ts.nn.frontend import S4Filterbank
 __all__ = ["S4Classifier"]
 
 log = logging.getLogger(__name__)
-
-
-
 
 
 class S4Classifier(ClassifierMixin, BaseEstimator):
@@ -109,6 +111,13 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
     max_time
         training time limit in seconds (or a timedelta) for the whole ensemble, shared
         equally by the members; None for no limit.
+    warm_start
+        False: each `fit` trains new networks. True: a `fit` on a fitted classifier
+        continues training its networks on the new data (fresh optimizer and schedule for
+        the new epochs), keeping classes_, the standardisation and the sample rate; the
+        architecture arguments must be those it was fitted with, and set_params may change
+        the training ones (learning_rate, ssm_lr, dropout, max_epochs, ...). For instance,
+        train on short series where learning is cheap, then continue on long ones.
     val_size
         series held out for validation, early stopping and keeping the best epoch: a
         float in [0, 1) is a fraction of the series (stratified by class; too few series to
@@ -153,7 +162,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         the softmax temperature fitted on the members' held-out series (1.0 when
         no member had validation series).
     n_epochs_
-        epochs trained, summed over the members.
+        epochs trained, summed over the members (and over the fits that warm starts continued).
     best_val_loss_
         the validation cross-entropy of each member's kept weights (the lowest,
         the weights before training included, with early stopping; the final ones without),
@@ -190,6 +199,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         batch_size: int | str = "auto",
         max_epochs: int | str = "auto",
         max_time: float | timedelta | None = None,
+        warm_start: bool = False,
         val_size: float = 0.1,
         early_stopping_patience: int | None = None,
         gradient_clip_val: float | None = 1.0,
@@ -225,6 +235,7 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.max_time = max_time
+        self.warm_start = warm_start
         self.val_size = val_size
         self.early_stopping_patience = early_stopping_patience
         self.gradient_clip_val = gradient_clip_val
@@ -345,32 +356,47 @@ class S4Classifier(ClassifierMixin, BaseEstimator):
         sample_rate = check_sample_rate(sample_rate)
         series, ids = to_sequences(X)
         y = align_labels(y, ids, len(series))
-        classes, y_idx = np.unique(y, return_inverse=True)
+        labels = np.unique(y)
         if len(series) < 2:
             raise ValueError("X holds 1 sample (series); a classifier needs at least two, of two classes")
-        if len(classes) < 2:
-            raise ValueError(f"y has a single class ({classes[0]!r}); a classifier needs at least two")
-        self.classes_ = classes
-        self.n_channels_ = series[0].shape[0]
-        self.sample_rate_ = sample_rate
+        if len(labels) < 2:
+            raise ValueError(f"y has a single class ({labels[0]!r}); a classifier needs at least two")
+        warm = self.warm_start and hasattr(self, "network_")
+        if warm:
+            check_warm_start(self, n_layers, series[0].shape[0], sample_rate, labels)
+        else:
+            self.classes_ = labels
+            self.n_channels_ = series[0].shape[0]
+            self.sample_rate_ = sample_rate
+        y_idx = np.searchsorted(self.classes_, y)
         values, mask = pad_sequences(series)  # (n, L, C), (n, L)
         self._check_frames(mask, ids, "X", self._training_frame())
-        # The slowest initial modes should remember the whole series: Δ_min <= 1 / its steps.
-        steps = int(mask.sum(axis=1).max()) // self._training_frame()  # after any filterbank
-        self.dt_min_ = float(self.dt_min) if self.dt_min is not None else min(1e-3, 1.0 / max(steps, 1))
         if self.norm == "series":
             values = series_standardise(values, mask)
-        # Per-channel standardisation over valid steps only, so padding does not bias it.
-        self.mean_, self.scale_ = channel_statistics(values, mask)  # (C,), (C,)
+        if not warm:  # a warm start keeps the scaling and initial Δ its networks were fitted with
+            # The slowest initial modes should remember the whole series: Δ_min <= 1 / its steps.
+            steps = int(mask.sum(axis=1).max()) // self._training_frame()  # after any filterbank
+            self.dt_min_ = float(self.dt_min) if self.dt_min is not None else min(1e-3, 1.0 / max(steps, 1))
+            # Per-channel standardisation over valid steps only, so padding does not bias it.
+            self.mean_, self.scale_ = channel_statistics(values, mask)  # (C,), (C,)
         values = standardise(values, mask, self.mean_, self.scale_, ids, "X")
 
         seed = seed_from(self.random_state)
         validation = None if validation_data is None else self._validation_set(validation_data)
-        self.network_, results = train_ensemble(
-            self, lambda: self._build_network(n_layers), values, mask, y_idx, seed, validation
-        )
+
+        def build(member: int) -> S4ClassifierNet:
+            net = self._build_network(n_layers)
+            if warm:  # the fitted weights into a new network: its optimizer settings (ssm_lr)
+                # and dropout are the current ones, and a fit that fails midway leaves the
+                # fitted networks as they were. (copy.deepcopy would drop the SSM parameters'
+                # learning rates, which live on the parameters.)
+                net.load_state_dict(self.network_.members[member].state_dict())
+            return net
+
+        self.network_, results = train_ensemble(self, build, values, mask, y_idx, seed, validation)
+        self._network_params = network_params(self, n_layers)
         self.temperature_ = float(self.network_.temperature)
-        self.n_epochs_ = sum(r.n_epochs for r in results)
+        self.n_epochs_ = (self.n_epochs_ if warm else 0) + sum(r.n_epochs for r in results)
         losses = [r.best_val_loss for r in results]
         self.best_val_loss_ = float(np.mean(losses))
         epochs = [r.best_epoch for r in results if r.best_epoch is not None]

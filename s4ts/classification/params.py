@@ -14,9 +14,15 @@ from s4ts.nn.pooling import check_pooling
 if TYPE_CHECKING:
     from s4ts.classification.estimator import S4Classifier
 
-__all__ = ["check_params", "check_sample_rate"]
+__all__ = ["check_params", "check_sample_rate", "check_warm_start", "network_params"]
 
 _NORMS = ("series", "dataset")
+# Constructor arguments that shape the trained networks or what they read: a warm start
+# continues the fitted networks, so these must be the ones they were fitted with. (Those
+# that only set the initial weights, such as init and dt_min, or training, such as dropout,
+# ssm_lr and learning_rate, may change.)
+_NETWORK_PARAMS = ("d_model", "d_state", "mode", "bidirectional", "expand", "pooling",
+                   "n_estimators", "norm", "filterbank", "frame_length", "bandlimit")
 
 
 def _is_int(value: Any) -> bool:
@@ -78,8 +84,40 @@ def check_params(est: S4Classifier) -> tuple[int, ...]:
         isinstance(est.bandlimit, (int, float, np.number)) and 0.0 < est.bandlimit <= 1.0
     ):
         raise ValueError(f"bandlimit={est.bandlimit!r} must be None or in (0, 1]")
+    if not isinstance(est.warm_start, (bool, np.bool_)):
+        raise TypeError(f"warm_start={est.warm_start!r} must be True or False")
     _check_val_size(est)
     return n_layers
+
+
+def network_params(est: S4Classifier, n_layers: tuple[int, ...]) -> dict[str, Any]:
+    """The arguments that shape the networks (`n_layers` as `check_params` returns it, one
+    count per stage), to compare a warm start's with those of the fit it continues."""
+    return {**{name: getattr(est, name) for name in _NETWORK_PARAMS},
+            "n_layers": n_layers, "pool": tuple(int(p) for p in est.pool)}
+
+
+def check_warm_start(est: S4Classifier, n_layers: tuple[int, ...], n_channels: int,
+                     sample_rate: float | None, classes: np.ndarray) -> None:
+    """A warm start continues the fitted networks: the same architecture, channels, sample
+    rate and classes (labels of the new data among those fitted), else a ValueError says
+    what differs."""
+    fitted = est._network_params
+    changed = {k: (fitted[k], v) for k, v in network_params(est, n_layers).items() if fitted[k] != v}
+    if changed:
+        what = ", ".join(f"{k}={new!r} (fitted with {old!r})" for k, (old, new) in changed.items())
+        raise ValueError(f"warm_start=True continues the fitted networks, but {what}; set them "
+                         "back or fit from scratch with warm_start=False")
+    if n_channels != est.n_channels_:
+        raise ValueError(f"warm_start=True: X has {n_channels} channels but the classifier "
+                         f"was fitted on {est.n_channels_}")
+    if sample_rate != est.sample_rate_:
+        raise ValueError(f"warm_start=True continues training at the fitted sample rate "
+                         f"(sample_rate_={est.sample_rate_!r}), not at sample_rate={sample_rate!r}")
+    unknown = sorted(set(classes.tolist()) - set(est.classes_.tolist()))
+    if unknown:
+        raise ValueError(f"warm_start=True: labels {unknown} of y are not among the fitted "
+                         f"classes_ {est.classes_.tolist()}; a new class needs a fit from scratch")
 
 def _check_val_size(est: S4Classifier) -> None:
     value = est.val_size
@@ -93,6 +131,7 @@ def _check_val_size(est: S4Classifier) -> None:
             )
     else:
         raise TypeError(f"val_size={value!r} must be a fraction in [0, 1) or an integer count")
+
 
 def check_sample_rate(sample_rate: float | None) -> float | None:
     """The sample rate in Hz as a float, or None; anything else is refused."""

@@ -19,6 +19,7 @@ from s4ts._persistence import (
     saved_estimator,
     write_model,
 )
+from s4ts.classification.params import network_params
 from s4ts.nn.ensemble import S4ClassifierEnsemble
 
 if TYPE_CHECKING:
@@ -29,7 +30,8 @@ __all__ = ["load", "save"]
 # Constructor arguments renamed since earlier releases: models saved with the old names still load.
 _RENAMED = {"lr": "learning_rate", "patience": "early_stopping_patience", "validation_fraction": "val_size"}
 # Parameters added since earlier releases, with the behaviour models saved before them had.
-_EARLIER = {"norm": "dataset", "augment": False, "label_smoothing": 0.0, "n_estimators": 1}
+_EARLIER = {"norm": "dataset", "augment": False, "label_smoothing": 0.0, "n_estimators": 1,
+            "warm_start": False}
 
 
 def save(model: S4Classifier, path: str | os.PathLike) -> None:
@@ -95,4 +97,5 @@ def load(cls: type[S4Classifier], path: str | os.PathLike) -> S4Classifier:
     net = S4ClassifierEnsemble(members, model.temperature_)
     load_weights(net, state, config)
     model.network_ = net.eval()
+    model._network_params = network_params(model, n_layers)  # what a warm start must match
     return model

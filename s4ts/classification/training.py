@@ -89,14 +89,14 @@ def _member_split(
 
 def train_ensemble(
     est: S4Classifier,
-    build: Callable[[], S4ClassifierNet],
+    build: Callable[[int], S4ClassifierNet],
     values: np.ndarray,
     mask: np.ndarray,
     labels: np.ndarray,
     seed: int,
     validation: TensorDataset | None = None,
 ) -> tuple[S4ClassifierEnsemble, list[TrainingResult]]:
-    """Train `est.n_estimators` networks from `build` on standardised values (n, L, C), mask
+    """Train `est.n_estimators` networks, member i starting from `build(i)`, on standardised values (n, L, C), mask
     (n, L) and class indices (n,); each member holds out its own validation split (or uses
     `validation`), and the members' held-out logits fit one softmax temperature (1 when no
     member has validation series)."""
@@ -106,7 +106,7 @@ def train_ensemble(
         seconds = max_time.total_seconds() if isinstance(max_time, timedelta) else float(max_time)
         max_time = seconds / est.n_estimators
     members, results, held_logits, held_labels = [], [], [], []
-    for member_seed in (int(s) for s in seeds):
+    for member, member_seed in enumerate(int(s) for s in seeds):
         train_idx, val_idx = _member_split(est, labels, member_seed, validation)
         train_set = make_dataset(values[train_idx], mask[train_idx], labels[train_idx])
         batch_size = batch_budget(est.batch_size, len(train_set))
@@ -114,7 +114,7 @@ def train_ensemble(
         if val_set is None and len(val_idx):
             val_set = make_dataset(values[val_idx], mask[val_idx], labels[val_idx])
         with seeded(member_seed):  # weights, batch order, augmentation and dropout
-            net = build()
+            net = build(member)
             # Each process of a distributed fit takes its shard of the epoch's order.
             train_loader = DataLoader(
                 train_set, batch_size=batch_size,

@@ -54,6 +54,7 @@ def no_training(monkeypatch):
     ("n_estimators", 1.5, ValueError),
     ("norm", "minmax", ValueError),
     ("augment", "yes", TypeError),
+    ("warm_start", "yes", TypeError),
     ("label_smoothing", 1.0, ValueError),
     ("label_smoothing", -0.1, ValueError),
     ("early_stopping_patience", 0, ValueError),
