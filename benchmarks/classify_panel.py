@@ -4,7 +4,11 @@ Problems (aeon's bundled copies, standard train/test splits): ArrowHead, BasicMo
 GunPoint, ItalyPowerDemand, JapaneseVowels and PickupGestureWiimoteZ (variable lengths),
 plus with --long a synthetic long-range task (`s4ts.datasets.long_order`: which of two
 64-step chirps comes first in 16,384 steps of AR(1) noise; --long-train / --long-test series,
---long-length steps).
+--long-length steps). With --long-pretrain STEPS, S4Classifier first learns the task on
+--long-pretrain-series extra generated draws of STEPS steps (their own seed), then continues
+on the long training series (`warm_start=True`, with --long-continue-set); its train time is
+both fits. The rockets train on the long series only (their features pool over time and
+cannot tell the order at any length: see classify_panel_v5).
 
 Contenders, trained in the same run on the same threads:
 - `S4Classifier(random_state=seed)`: its defaults, nothing else set; it takes series of
@@ -24,6 +28,9 @@ command) are written to DIR/classify_panel.md and .json.
   .venv/bin/python benchmarks/classify_panel.py --out benchmarks/results/classify_panel_v3
   .venv/bin/python benchmarks/classify_panel.py --long --problems --out DIR  # the long task only
   .venv/bin/python benchmarks/classify_panel.py --long --problems --s4-set n_estimators=1,max_time=1200
+  .venv/bin/python benchmarks/classify_panel.py --long --problems --long-length 10000 --long-train 400 \
+      --long-pretrain 512 --s4-set n_estimators=1,pooling=meanmax,dt_min=1e-4,max_epochs=10 \
+      --long-continue-set max_epochs=6,learning_rate=1e-3       # learn short, continue long
   .venv/bin/python benchmarks/classify_panel.py --quick   # smoke test: two problems, tiny budgets
 
 --s4-set sets S4Classifier arguments for a stated budget (the record and table say so); the
@@ -110,29 +117,35 @@ def log_loss(proba: np.ndarray, y: np.ndarray, classes: np.ndarray) -> float:
     return float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), index], 1e-12, None))))
 
 
-def s4_settings(text: str) -> dict:
+def s4_settings(text: str, option: str = "--s4-set") -> dict:
     """`key=value,key=value` -> S4Classifier arguments; ValueError naming a wrong item."""
     allowed = set(S4Classifier().get_params()) - {"random_state"}
     settings = {}
     for item in filter(str.strip, text.split(",")):
         key, eq, value = (part.strip() for part in item.partition("="))
         if not eq:
-            raise ValueError(f"--s4-set: {item!r} is not key=value")
+            raise ValueError(f"{option}: {item!r} is not key=value")
         if key not in allowed:
-            raise ValueError(f"--s4-set: {key!r} is not an S4Classifier argument (random_state is --seed); "
+            raise ValueError(f"{option}: {key!r} is not an S4Classifier argument (random_state is --seed); "
                              f"choose from {sorted(allowed)}")
         settings[key] = parse_value(value)
     return settings
 
 
-def run_s4(args: argparse.Namespace, data: tuple) -> dict:
-    """S4Classifier with its defaults (or --s4-set): accuracy, times, log-loss with and without temperature."""
+def run_s4(args: argparse.Namespace, data: tuple, pretrain: tuple | None = None) -> dict:
+    """S4Classifier with its defaults (or --s4-set): accuracy, times, log-loss with and without
+    temperature. With `pretrain` (series, labels) it fits those first and continues on the
+    training series with warm_start=True and --long-continue-set."""
     X, y, X_test, y_test = data
     params = {"random_state": args.seed, **args.s4_set}
     if args.quick:
         params.update(d_model=16, n_layers=1, d_state=16, max_epochs=3, n_estimators=2)
     model = S4Classifier(**params)
-    train_s = timed(lambda: model.fit(X, y))[1]
+    pretrain_s = 0.0
+    if pretrain is not None:
+        pretrain_s = timed(lambda: model.fit(*pretrain))[1]
+        model.set_params(warm_start=True, **args.long_continue_set)
+    train_s = pretrain_s + timed(lambda: model.fit(X, y))[1]
     proba, predict_s = timed(lambda: model.predict_proba(X_test))
     accuracy = float(np.mean(model.classes_[proba.argmax(axis=1)] == y_test))
     calibrated = log_loss(proba, y_test, model.classes_)
@@ -140,7 +153,7 @@ def run_s4(args: argparse.Namespace, data: tuple) -> dict:
     plain = log_loss(model.predict_proba(X_test), y_test, model.classes_)
     return {"accuracy": accuracy, "train_s": train_s, "predict_s": predict_s,
             "log_loss": calibrated, "log_loss_t1": plain, "temperature": model.temperature_,
-            "epochs": model.n_epochs_}
+            "epochs": model.n_epochs_, "pretrain_s": pretrain_s}
 
 
 def run_rocket(kind: str, args: argparse.Namespace, data: tuple) -> dict:
@@ -208,6 +221,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--long-train", type=int, default=200)
     parser.add_argument("--long-test", type=int, default=200)
     parser.add_argument("--long-length", type=int, default=16_384, help="steps of each long series")
+    parser.add_argument("--long-pretrain", type=int, default=0, metavar="STEPS",
+                        help="S4Classifier first learns on generated draws of STEPS steps (0: off)")
+    parser.add_argument("--long-pretrain-series", type=int, default=2000)
+    parser.add_argument("--long-continue-set", default="", metavar="key=value,...",
+                        help="S4Classifier arguments changed for the continuation on the long series")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch threads and the rockets' n_jobs")
     parser.add_argument("--rockets", nargs="*", default=list(ROCKETS), choices=ROCKETS)
@@ -218,6 +236,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         args.s4_set = s4_settings(args.s4_set)
+        args.long_continue_set = s4_settings(args.long_continue_set, "--long-continue-set")
     except ValueError as err:
         parser.error(str(err))
     torch.set_num_threads(args.threads)
@@ -229,6 +248,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.long_length < 4 * MOTIF_STEPS:
         parser.error(f"--long-length {args.long_length}: the long task needs at least "
                      f"{4 * MOTIF_STEPS} steps")
+    if args.long_pretrain and args.long_pretrain < 4 * MOTIF_STEPS:
+        parser.error(f"--long-pretrain {args.long_pretrain}: the long task needs at least "
+                     f"{4 * MOTIF_STEPS} steps")
+    if args.long_continue_set and not args.long_pretrain:
+        parser.error("--long-continue-set sets the continuation after --long-pretrain; give both")
     long_name = f"{LONG}{args.long_length}"
     if args.long:
         problems.append(long_name)
@@ -241,7 +265,11 @@ def main(argv: list[str] | None = None) -> None:
         data = load(problem, args)
         if args.quick:  # a slice of each split keeps the smoke test short
             data = (data[0][:40], data[1][:40], data[2][:40], data[3][:40])
-        row = {"S4Classifier": run_s4(args, data)}
+        pretrain = None
+        if problem == long_name and args.long_pretrain:
+            n = 16 if args.quick else args.long_pretrain_series
+            pretrain = make_long_order(n, length=args.long_pretrain, seed=args.seed + 2)
+        row = {"S4Classifier": run_s4(args, data, pretrain)}
         for kind in args.rockets:
             row[kind] = run_rocket(kind, args, data)
         results[problem] = row
@@ -252,6 +280,9 @@ def main(argv: list[str] | None = None) -> None:
               f"at 1: {s4['log_loss_t1']:.3f})", flush=True)
     lines = table(results, models)
     budget = f"S4Classifier with {args.s4_set}" if args.s4_set else "S4Classifier with its defaults"
+    if args.long and args.long_pretrain:
+        budget += (f"; on {long_name} it first learns on {args.long_pretrain_series} generated "
+                   f"series of {args.long_pretrain} steps, then continues with {args.long_continue_set}")
     print(f"\naccuracy % (train s / predict s); {budget}\n" + "\n".join(lines))
     summary = summarise(results, models)
     s4 = {p: r["S4Classifier"] for p, r in results.items()}
@@ -267,6 +298,7 @@ def main(argv: list[str] | None = None) -> None:
         args.out.mkdir(parents=True, exist_ok=True)
         record = {"command": " ".join(sys.argv), "versions": versions(["torch", "aeon", "numpy", "s4ts"]),
                   "numba_threading_layer": numba_threading_layer(), "s4_set": args.s4_set,
+                  "long_continue_set": args.long_continue_set,
                   "results": results, "summary": final}
         (args.out / "classify_panel.json").write_text(json.dumps(record, indent=2))
         (args.out / "classify_panel.md").write_text(

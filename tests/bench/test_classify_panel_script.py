@@ -13,7 +13,8 @@ pytest.importorskip("aeon", reason="the panel's baselines come from aeon (the be
 @pytest.mark.timeout(400)
 def test_classify_panel_quick_run(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "classify_panel.py"), "--quick", "--long", "--out", str(tmp_path)],
+        [sys.executable, str(BENCHMARKS / "classify_panel.py"), "--quick", "--long", "--long-pretrain", "256",
+         "--long-continue-set", "max_epochs=2", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=380, check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -29,6 +30,11 @@ def test_classify_panel_quick_run(tmp_path):
     assert record["numba_threading_layer"] == "workqueue"
     assert record["versions"]["aeon"] != "not installed" and "classify_panel.py" in record["command"]
     assert "| mean rank |" in (tmp_path / "classify_panel.md").read_text()
+    # the long problem's S4Classifier learned on short draws first, then continued (3 + 2 epochs
+    # for each of the two members)
+    long = record["results"]["LongOrder16384"]["S4Classifier"]
+    assert long["pretrain_s"] > 0 and long["epochs"] == 2 * (3 + 2)
+    assert record["long_continue_set"] == {"max_epochs": 2}
 
 
 def test_s4_settings_are_classifier_arguments(capsys):
@@ -42,3 +48,9 @@ def test_s4_settings_are_classifier_arguments(capsys):
     assert "random_state is --seed" in usage_error(panel, ["--s4-set", "random_state=1"], capsys)
     assert "'n_estimators' is not key=value" in usage_error(panel, ["--s4-set", "n_estimators"], capsys)
     assert "needs at least 256 steps" in usage_error(panel, ["--long", "--long-length", "100"], capsys)
+    assert "--long-pretrain 100: the long task needs at least 256" in usage_error(
+        panel, ["--long", "--long-pretrain", "100"], capsys)
+    assert "after --long-pretrain; give both" in usage_error(
+        panel, ["--long-continue-set", "max_epochs=2"], capsys)
+    assert "--long-continue-set: 'horizon' is not" in usage_error(
+        panel, ["--long-pretrain", "512", "--long-continue-set", "horizon=3"], capsys)
