@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -25,7 +26,7 @@ from s4ts._distributed import check_distributed_params, is_distributed
 
 __all__ = [
     "EpochLines", "KeepBest", "TrainingResult", "check_training_params", "extra_callbacks", "fit_module",
-    "quiet_lightning", "seed_from", "seeded",
+    "quiet_lightning", "refuse_changed_network", "seed_from", "seeded",
 ]
 
 _LIGHTNING_LOGGERS = ("lightning", "lightning.pytorch", "lightning.fabric")
@@ -253,6 +254,16 @@ def fit_module(
     best_epoch = int(metrics[RUN_BEST_EPOCH])
     return TrainingResult(int(metrics[RUN_EPOCHS]), float(metrics[RUN_BEST_LOSS]),
                           None if best_epoch < 0 else best_epoch)
+
+
+def refuse_changed_network(fitted: dict[str, Any], current: dict[str, Any]) -> None:
+    """A warm start continues the fitted network: refuse one whose architecture arguments
+    (`current`) differ from those it was fitted with (`fitted`), naming each."""
+    changed = [f"{name}={value!r} (fitted with {fitted[name]!r})"
+               for name, value in current.items() if fitted[name] != value]
+    if changed:
+        raise ValueError(f"warm_start=True continues the fitted network, but {', '.join(changed)}; "
+                         "set them back or fit from scratch with warm_start=False")
 
 
 def seed_from(random_state: int | np.random.RandomState | None) -> int:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from s4ts._distributed import is_distributed
-from s4ts._training import check_training_params
+from s4ts._training import check_training_params, refuse_changed_network
 from s4ts.nn.pooling import check_pooling
 
 if TYPE_CHECKING:
@@ -102,12 +102,7 @@ def check_warm_start(est: S4Classifier, n_layers: tuple[int, ...], n_channels: i
     """A warm start continues the fitted networks: the same architecture, channels, sample
     rate and classes (labels of the new data among those fitted), else a ValueError says
     what differs."""
-    fitted = est._network_params
-    changed = {k: (fitted[k], v) for k, v in network_params(est, n_layers).items() if fitted[k] != v}
-    if changed:
-        what = ", ".join(f"{k}={new!r} (fitted with {old!r})" for k, (old, new) in changed.items())
-        raise ValueError(f"warm_start=True continues the fitted networks, but {what}; set them "
-                         "back or fit from scratch with warm_start=False")
+    refuse_changed_network(est._network_params, network_params(est, n_layers))
     if n_channels != est.n_channels_:
         raise ValueError(f"warm_start=True: X has {n_channels} channels but the classifier "
                          f"was fitted on {est.n_channels_}")
@@ -118,6 +113,7 @@ def check_warm_start(est: S4Classifier, n_layers: tuple[int, ...], n_channels: i
     if unknown:
         raise ValueError(f"warm_start=True: labels {unknown} of y are not among the fitted "
                          f"classes_ {est.classes_.tolist()}; a new class needs a fit from scratch")
+
 
 def _check_val_size(est: S4Classifier) -> None:
     value = est.val_size

@@ -31,7 +31,7 @@ from s4ts.data.windows import fit_scale
 from s4ts.forecasting import evaluation, persistence, plotting, reading, streaming, training
 from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, quantile_cols
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
-from s4ts.forecasting.params import check_params
+from s4ts.forecasting.params import check_params, network_params
 from s4ts.forecasting.rates import check_rate_argument, horizon_steps_of
 from s4ts.nn.distributions import make_head
 
@@ -136,6 +136,12 @@ class S4Forecaster(BaseEstimator):
         training settings.
     max_time
         training time limit in seconds (or a timedelta); None for no limit.
+    warm_start
+        False: each `fit` trains a new network. True: a `fit` on a fitted forecaster
+        continues training its network on the new data (new optimizer and schedule),
+        keeping the input encoder, head, linear path and time unit; the architecture
+        arguments must be those it was fitted with. Each series is scaled anew and
+        forecasts follow the new data, as after any fit.
     batches_per_epoch
         batches drawn at random per epoch (at most every window once), so
         training takes at most max_epochs * batches_per_epoch steps whatever the data's size
@@ -183,7 +189,7 @@ class S4Forecaster(BaseEstimator):
     val_size_
         steps held out at the end of each series for validation (None decided).
     n_epochs_
-        epochs trained.
+        epochs trained (over the fits that warm starts continued too).
     best_val_loss_
         lowest validation loss (inf when trained without validation), the
         weights before training included.
@@ -228,6 +234,7 @@ class S4Forecaster(BaseEstimator):
         batch_size: int = 32,
         max_epochs: int = 20,
         max_time: float | timedelta | None = None,
+        warm_start: bool = False,
         batches_per_epoch: int | None = 50,
         val_size: int | None = None,
         early_stopping_patience: int = 5,
@@ -272,6 +279,7 @@ class S4Forecaster(BaseEstimator):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.max_time = max_time
+        self.warm_start = warm_start
         self.batches_per_epoch = batches_per_epoch
         self.val_size = val_size
         self.early_stopping_patience = early_stopping_patience
@@ -311,27 +319,31 @@ class S4Forecaster(BaseEstimator):
         return self._fit_series(self._series(df, "df"))
 
     def _fit_series(self, series: list[SeriesData]) -> S4Forecaster:
-        """Train on validated series and keep the context at the end of each."""
+        """Train on validated series (continuing the fitted network when `warm_start`) and
+        keep the context at the end of each."""
+        warm = self.warm_start and hasattr(self, "net_")
+        if warm:
+            reading.check_warm_start(self, series)
         horizon = self.horizon
         context_length = self.context_length or 4 * horizon
         val_size = reading.checked_val_size(self, series)
         kind = time_kind(series[0].times)
-        train_step = training_step(series, parse_freq(self.freq, kind) if self.freq is not None else None)
+        train_step = self.train_step_ if warm else training_step(
+            series, parse_freq(self.freq, kind) if self.freq is not None else None)
         rates = [series_rate(s, train_step) for s in series]
         scaling = [fit_scale(s.y, self.scaler) for s in series]
-        featurizer = reading.fit_featurizer(self, series, scaling)
+        featurizer = reading.fit_featurizer(self, series, scaling, self.featurizer_ if warm else None)
         targets = [((s.y - loc) / scale).astype(np.float32) for s, (loc, scale) in zip(series, scaling)]
         inputs = [featurizer.encode(y, s.covariates, s.times) for y, s in zip(targets, series)]
         # One rate per regular series (convolution path), per-step gaps for irregular ones.
         steps = [rate if rate is not None else series_dt(s, None, train_step) for s, rate in zip(series, rates)]
-        head = make_head(self.distribution, self.quantiles)
-        linear = reading.auto_linear(self, series)
-        net, result = training.fit_network(
-            self, featurizer, head, inputs, targets, steps, context_length, val_size, linear
-        )
-
+        head = self.head_ if warm else make_head(self.distribution, self.quantiles)
+        linear = self.linear_ if warm else reading.auto_linear(self, series)
+        net, result = training.fit_network(self, featurizer, head, inputs, targets, steps, context_length,
+                                           val_size, linear, start=self.net_ if warm else None)
+        self._network_params = network_params(self)
         self.val_size_ = val_size
-        self.n_epochs_ = result.n_epochs
+        self.n_epochs_ = (self.n_epochs_ if warm else 0) + result.n_epochs
         self.best_val_loss_ = result.best_val_loss
         self.best_epoch_ = result.best_epoch
         self.train_step_ = train_step
@@ -342,7 +354,7 @@ class S4Forecaster(BaseEstimator):
         self.featurizer_ = featurizer
         self.head_ = head
         self.net_ = net
-        self.rates_ = sorted({rate for rate in rates if rate is not None})
+        self.rates_ = sorted({*(self.rates_ if warm else ()), *(rate for rate in rates if rate is not None)})
         self.series_ = {
             s.uid: SeriesState(s.freq, loc, scale, rate, self._context(s, rate))
             for s, (loc, scale), rate in zip(series, scaling, rates)

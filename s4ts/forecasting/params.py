@@ -15,9 +15,23 @@ from s4ts.nn.forecast_net import NORMS
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["DISTRIBUTIONS", "check_params"]
+__all__ = ["DISTRIBUTIONS", "check_params", "network_params"]
 
 DISTRIBUTIONS = ("quantile", "student_t", "point")
+# Arguments that shape the network or what it reads: a warm start continues the fitted
+# network, so these must be the ones it was fitted with (those of the initial weights, such
+# as init and dt_min, and of training, such as learning_rate or max_epochs, may change).
+_NETWORK_PARAMS = ("horizon", "time_grid", "futr_exog", "hist_exog", "cross_series", "calendar_features",
+                   "norm", "linear", "scaler", "distribution", "quantiles", "d_model", "n_layers",
+                   "d_state", "mode")
+
+
+def network_params(est: S4Forecaster) -> dict:
+    """The arguments that shape the network (lists as tuples; `context_length` resolved), to
+    compare a warm start's with those of the fit it continues."""
+    params = {name: getattr(est, name) for name in _NETWORK_PARAMS}
+    params.update({name: tuple(params[name]) for name in ("futr_exog", "hist_exog", "quantiles")})
+    return {**params, "context_length": est.context_length or 4 * est.horizon}
 
 
 def check_params(est: S4Forecaster) -> None:
@@ -46,7 +60,7 @@ def check_params(est: S4Forecaster) -> None:
         value = getattr(est, name)
         if not (isinstance(value, str) and value == "auto") and not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name}={value!r} must be True, False or 'auto'")
-    for name in ("train_linear", "cross_series", "calibrate_quantiles"):
+    for name in ("train_linear", "cross_series", "calibrate_quantiles", "warm_start"):
         if not isinstance(getattr(est, name), (bool, np.bool_)):
             raise TypeError(f"{name}={getattr(est, name)!r} must be True or False")
     QuantileHead(est.quantiles)  # validates the levels

@@ -24,7 +24,7 @@ from s4ts._persistence import (
 from s4ts.data.frames import SeriesData, parse_freq
 from s4ts.data.windows import CALENDAR_PERIODS, Featurizer
 from s4ts.forecasting.inference import SeriesState
-from s4ts.forecasting.params import check_params
+from s4ts.forecasting.params import check_params, network_params
 from s4ts.forecasting.training import build_net
 from s4ts.nn.distributions import head_from_config
 
@@ -182,4 +182,5 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
             meta["id"], _times_from_int(times, integer, meta["tz"]), y.numpy(), covariates.numpy(), freq
         )
         est.series_[meta["id"]] = SeriesState(freq, meta["loc"], meta["scale"], meta["rate"], history)
+    est._network_params = network_params(est)  # what a warm start must match
     return est

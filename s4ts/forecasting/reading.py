@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from s4ts._training import refuse_changed_network
 from s4ts.data.cross_series import with_cross_series
 from s4ts.data.frames import SeriesData, parse_freq, split_series, time_gaps, time_kind, to_long
 from s4ts.data.timing import series_rate
 from s4ts.data.windows import Featurizer, calendar_periods, check_network_range, fit_scale
 from s4ts.forecasting.inference import Future, SeriesState
+from s4ts.forecasting.params import network_params
 from s4ts.forecasting.rates import check_rates
 from s4ts.forecasting.training import auto_val_size
 from s4ts.nn.forecast_net import MIN_WINDOW_SCALE
@@ -22,8 +24,8 @@ if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
 __all__ = [
-    "auto_linear", "auto_nonnegative", "check_future_range", "check_series_range", "fit_featurizer", "read_series", "series_states",
-    "warn_flat_unscaled",
+    "auto_linear", "auto_nonnegative", "check_future_range", "check_series_range", "check_warm_start",
+    "fit_featurizer", "read_series", "series_states", "warn_flat_unscaled",
 ]
 
 
@@ -174,15 +176,41 @@ def series_states(
 
 
 def fit_featurizer(
-    est: S4Forecaster, series: list[SeriesData], scaling: list[tuple[float, float]]
+    est: S4Forecaster, series: list[SeriesData], scaling: list[tuple[float, float]],
+    fitted: Featurizer | None = None,
 ) -> Featurizer:
-    """The input encoder fitted on the training series, whose value ranges (scaled by
-    `scaling`, one (loc, scale) each) it then checks."""
-    # Past-only inputs: hist_exog, then the cross-series targets when cross_series=True.
-    n_hist = series[0].covariates.shape[1] - len(est.futr_exog)
-    featurizer = Featurizer(len(est.futr_exog), n_hist, calendar_periods(est.calendar_features, series))
-    featurizer.fit(series)
+    """The input encoder fitted on the training series (or the `fitted` one a warm start
+    keeps), whose value ranges (scaled by `scaling`, one (loc, scale) each) it then checks."""
+    featurizer = fitted
+    if featurizer is None:
+        # Past-only inputs: hist_exog, then the cross-series targets when cross_series=True.
+        n_hist = series[0].covariates.shape[1] - len(est.futr_exog)
+        featurizer = Featurizer(len(est.futr_exog), n_hist, calendar_periods(est.calendar_features, series))
+        featurizer.fit(series)
     for s, (loc, scale) in zip(series, scaling):
         check_series_range(est, "df", s, loc, scale, featurizer)
     warn_flat_unscaled(est, series)
     return featurizer
+
+
+def check_warm_start(est: S4Forecaster, series: list[SeriesData]) -> None:
+    """A warm start continues the fitted network on `series`: the same architecture, time
+    kind and (with cross_series=True) series; with a linear path, regular series after a fit
+    on regular ones, irregular after irregular. Else a ValueError says what differs."""
+    refuse_changed_network(est._network_params, network_params(est))
+    kind = time_kind(series[0].times)
+    if kind != est.time_kind_:
+        raise ValueError(f"warm_start=True: df's times are {kind}s but the forecaster was "
+                         f"fitted on {est.time_kind_}s")
+    uids = [s.uid for s in series]
+    if est.cross_series and uids != list(est.series_):
+        raise ValueError(f"warm_start=True with cross_series=True: every series reads the values of "
+                         f"the {len(est.series_)} fitted series, so df must hold those series, in "
+                         f"the fitted order; it holds {len(uids)}")
+    if est.linear_:
+        fitted_regular = all(state.rate is not None for state in est.series_.values())
+        other = [s.uid for s in series if (s.freq is not None) != fitted_regular]
+        if other:
+            kinds = ("regular", "irregular") if fitted_regular else ("irregular", "regular")
+            raise ValueError(f"warm_start=True: the linear path was fitted on {kinds[0]} series, "
+                             f"and series {other[0]!r} is {kinds[1]}; fit from scratch")

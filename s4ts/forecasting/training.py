@@ -105,18 +105,30 @@ def fit_network(
     context_length: int,
     val_size: int,
     linear: bool,
+    start: ForecastNet | None = None,
 ) -> tuple[ForecastNet, _training.TrainingResult]:
     """The estimator's network trained on the windows of its scaled series: built, its linear
-    path fitted by least squares (when `linear`), trained, its quantiles calibrated when asked."""
+    path fitted by least squares (when `linear`), trained, its quantiles calibrated when asked.
+    A warm start passes the fitted network as `start`: training continues from its weights."""
     seed = _training.seed_from(est.random_state)
     with _training.seeded(seed):
         indices = window_index([len(y) for y in targets], est.horizon, val_size)
-        net = build_net(est, featurizer, head, context_length, linear, linear_horizon(steps, indices[0], est.horizon))
+        linear_steps = linear_horizon(steps, indices[0], est.horizon)
+        if start is not None and start.linear is not None:
+            linear_steps = start.linear.out_features  # the fitted path's, whatever the new data
+        net = build_net(est, featurizer, head, context_length, linear, linear_steps)
         train, val = (
             WindowDataset(inputs, targets, steps, index, context_length, est.horizon, featurizer.hidden_channels)
             for index in indices
         )
-        if linear:
+        if start is not None:
+            # The fitted weights in a new network: the SSM parameters' optimizer settings
+            # (ssm_lr) live on the parameters and are the current ones, and a fit that fails
+            # midway leaves the fitted network as it was.
+            net.load_state_dict(start.state_dict())
+            if linear:
+                net.linear.requires_grad_(est.train_linear)
+        elif linear:
             fit_linear_path(net, train, seed, est.train_linear)
         result = train_network(est, net, head, train, val, seed)
         if est.calibrate_quantiles and isinstance(head, QuantileHead):
