@@ -7,8 +7,8 @@ plus with --long a synthetic long-range task (`s4ts.datasets.long_order`: which 
 --long-length steps). With --long-pretrain STEPS, S4Classifier first learns the task on
 --long-pretrain-series extra generated draws of STEPS steps (their own seed), then continues
 on the long training series (`warm_start=True`, with --long-continue-set); its train time is
-both fits. The rockets train on the long series only (their features pool over time and
-cannot tell the order at any length: see classify_panel_v5).
+both fits. The rockets train on the long series only: aeon's rockets predict only series of
+the length they were fitted on (results/classify_panel_v5).
 
 Contenders, trained in the same run on the same threads:
 - `S4Classifier(random_state=seed)`: its defaults, nothing else set; it takes series of
