@@ -30,20 +30,13 @@ from s4ts.bench.overrides import parse_config
 from s4ts.forecasting import S4Forecaster
 
 
-def _until_first_cutoff(frame, spec: panel.PanelSpec):
-    """Each series without its last `spec.block` steps: the history before the first cutoff."""
-    position = frame.groupby(panel.ID, sort=False).cumcount()
-    length = frame.groupby(panel.ID, sort=False)[panel.TIME].transform("size")
-    return frame[position <= length - 1 - spec.block]
-
-
 def run_dataset(spec: panel.PanelSpec, split: str, seed: int, max_series: int | None,
                 overrides: dict) -> dict:
     frame = panel.split_for(spec, panel.subsample(spec.loader(), max_series), split)
     start = time.perf_counter()
     model = S4Forecaster(horizon=spec.horizon, futr_exog=list(spec.futr_exog), random_state=seed,
                          **{"calibrate_quantiles": True, **overrides})
-    model.fit(_until_first_cutoff(frame, spec))
+    model.fit(panel.history_before(frame, spec))
     seconds = time.perf_counter() - start
     scores = {}
     widths = list(model.head_.widths)

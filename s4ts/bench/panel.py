@@ -36,6 +36,7 @@ __all__ = [
     "SPLITS",
     "PanelSpec",
     "get_spec",
+    "history_before",
     "quantile_columns",
     "score_backtest",
     "seasonal_naive_backtest",
@@ -179,6 +180,14 @@ def split_for(spec: PanelSpec, df: pd.DataFrame, split: str) -> pd.DataFrame:
     if split == "validation":
         rows &= position < length - back
     return grid[rows].reset_index(drop=True)
+
+
+def history_before(frame: pd.DataFrame, spec: PanelSpec, extra_steps: int = 0) -> pd.DataFrame:
+    """Each series of a `split_for` frame without its last `spec.block + extra_steps` steps:
+    the history before the first cutoff of its block (`extra_steps` further back)."""
+    position = frame.groupby(ID, sort=False).cumcount()
+    length = frame.groupby(ID, sort=False)[TIME].transform("size")
+    return frame[position < length - spec.block - extra_steps]
 
 
 def subsample(df: pd.DataFrame, max_series: int | None) -> pd.DataFrame:
