@@ -256,9 +256,15 @@ def fit_module(
                           None if best_epoch < 0 else best_epoch)
 
 
-def refuse_changed_network(fitted: dict[str, Any], current: dict[str, Any]) -> None:
+def refuse_changed_network(est: object, current: dict[str, Any]) -> None:
     """A warm start continues the fitted network: refuse one whose architecture arguments
-    (`current`) differ from those it was fitted with (`fitted`), naming each."""
+    (`current`) differ from those it was fitted with (`est._network_params`, recorded by fit
+    and load), naming each."""
+    fitted = getattr(est, "_network_params", None)
+    if fitted is None:  # a model pickled by a version without warm starts
+        raise ValueError("warm_start=True: this model does not record the arguments it was "
+                         "fitted with (an earlier s4ts version); save and load it, or fit from "
+                         "scratch with warm_start=False")
     changed = [f"{name}={value!r} (fitted with {fitted[name]!r})"
                for name, value in current.items() if fitted[name] != value]
     if changed:

@@ -102,7 +102,7 @@ def check_warm_start(est: S4Classifier, n_layers: tuple[int, ...], n_channels: i
     """A warm start continues the fitted networks: the same architecture, channels, sample
     rate and classes (labels of the new data among those fitted), else a ValueError says
     what differs."""
-    refuse_changed_network(est._network_params, network_params(est, n_layers))
+    refuse_changed_network(est, network_params(est, n_layers))
     if n_channels != est.n_channels_:
         raise ValueError(f"warm_start=True: X has {n_channels} channels but the classifier "
                          f"was fitted on {est.n_channels_}")

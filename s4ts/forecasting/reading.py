@@ -197,7 +197,7 @@ def check_warm_start(est: S4Forecaster, series: list[SeriesData]) -> None:
     """A warm start continues the fitted network on `series`: the same architecture, time
     kind and (with cross_series=True) series; with a linear path, regular series after a fit
     on regular ones, irregular after irregular. Else a ValueError says what differs."""
-    refuse_changed_network(est._network_params, network_params(est))
+    refuse_changed_network(est, network_params(est))
     kind = time_kind(series[0].times)
     if kind != est.time_kind_:
         raise ValueError(f"warm_start=True: df's times are {kind}s but the forecaster was "

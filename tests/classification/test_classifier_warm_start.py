@@ -104,3 +104,10 @@ def test_warm_start_after_load(fitted, tmp_path):
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), atol=1e-6)
     with pytest.raises(ValueError, match="d_state=16 \\(fitted with 8\\)"):
         S4Classifier.load(tmp_path / "model").set_params(warm_start=True, d_state=16).fit(X, y)
+
+
+def test_warm_start_on_a_model_without_its_recorded_arguments(fitted):
+    clf, X, y = fitted
+    del clf._network_params  # as in a model pickled by an earlier version
+    with pytest.raises(ValueError, match="save and load it, or fit from scratch"):
+        clf.set_params(warm_start=True).fit(X, y)

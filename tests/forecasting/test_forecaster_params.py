@@ -30,6 +30,7 @@ BAD = [
     ("linear", "yes", "linear='yes'"),
     ("train_linear", 1, "train_linear=1"),
     ("calibrate_quantiles", "yes", "calibrate_quantiles='yes'"),
+    ("warm_start", "yes", "warm_start='yes'"),
     ("nonnegative", "yes", "nonnegative='yes'"),
     ("mode", "full", "mode='full'"),
     ("val_size", 3, "val_size=3"),

@@ -89,3 +89,10 @@ def test_warm_start_after_load(model, frame, tmp_path):
     np.testing.assert_allclose(forecast(loaded, frame), forecast(model, frame), rtol=1e-5, atol=1e-5)
     with pytest.raises(ValueError, match="n_layers=3 \\(fitted with 2\\)"):
         S4Forecaster.load(tmp_path / "model").set_params(warm_start=True, n_layers=3).fit(frame)
+
+
+def test_warm_start_on_a_model_without_its_recorded_arguments(model, frame):
+    # a model pickled by an earlier version has no record of the arguments it was fitted with
+    del model._network_params
+    with pytest.raises(ValueError, match="does not record the arguments it was fitted with"):
+        model.set_params(warm_start=True).fit(frame)
