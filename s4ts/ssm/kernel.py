@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from s4ts.ssm import discretize, hippo
-from s4ts.ssm.cauchy import cauchy
+from s4ts.ssm.cauchy import cauchy_conjugate
 from s4ts.ssm.vandermonde import block_powers, vandermonde
 
 DIAG_INITS = ("diag-lin", "diag-inv", "diag-legs", "legs")
@@ -311,20 +311,69 @@ class DPLRKernel(_SSMBase):
         self.channels, self.d_state = channels, d_state
         _param(self, "P", rep.P[:, None, :].expand(-1, H, N2).clone(), lr)  # (r H N/2)
         _param(self, "B", rep.B.expand(H, N2).clone(), lr)  # (H N/2)
-        # C is the output matrix itself (not C(I - Ā^L)), so any L and rate are exact.
         _param(self, "C", torch.randn(channels, H, N2, dtype=torch.complex64) * 0.5**0.5, None)
+        # What the parameter C holds: the output matrix itself while c_length is 0, else
+        # C~ = C (I - Ā^c_length) at rate 1 (the authors' form). The kernel at length L
+        # needs C~ at L (S4 paper, Lemma C.3); stored so, training at L <= c_length skips
+        # Ā^L (repeated squaring: about half of a training step's kernel time at
+        # L = 256-4,096). Training at a longer L re-anchors C~ there; any other (L, rate)
+        # converts back to C and stays exact.
+        self.register_buffer("c_length", torch.zeros((), dtype=torch.long))
 
-    def _full(self) -> tuple[torch.Tensor, ...]:
-        """Λ, P, B, C on the full basis (both halves of each conjugate pair)."""
-        Lambda, P, B, C = self.Lambda, _complex(self.P), _complex(self.B), _complex(self.C)
-        full = lambda x: torch.cat([x, x.conj()], dim=-1)
-        return full(Lambda), full(P), full(B), full(C)  # (H N) (r H N) (H N) (C H N)
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # Weights saved before C~ storage hold C itself.
+        state_dict.setdefault(prefix + "c_length", torch.zeros((), dtype=torch.long))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def output_matrix(self) -> torch.Tensor:
+        """The output matrix C (C, H, N/2), whichever form the parameter holds."""
+        C = _complex(self.C)
+        L0 = int(self.c_length)
+        if L0 == 0:
+            return C
+        # C~ = C (I - Ā^L0) on the real basis: c = c~ (I - Ā^L0)^-1.
+        T, power = self._real_power(L0, self.dt().to(C.real.dtype))
+        eye = torch.eye(power.shape[-1], dtype=power.dtype, device=power.device)
+        c_tilde = _to_real_basis(C, T)  # (C H 1 N)
+        c = torch.linalg.solve(eye - power, c_tilde, left=False)
+        return _from_real_basis(c, T)
+
+    def set_length(self, L: int) -> None:
+        """Store C as C~ at length L, rate 1 (training at lengths up to L then skips Ā^L)."""
+        _check_length(L)
+        with torch.no_grad():
+            C = self.output_matrix()
+            self.C.copy_(torch.view_as_real(self._truncated(C, L, self.dt().to(C.real.dtype))))
+            self.c_length.fill_(L)
+
+    def _real_power(self, L: int, dt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pair basis T (N, N) and Ā^L (H, N, N) on the real basis at steps dt (H).
+
+        Ā^L by repeated squaring costs O(H N^2 log L) memory, flat in L; the system is
+        real, so the squaring runs on real matrices (4x fewer flops than complex)."""
+        A = self._state_matrix()  # (H N N)
+        N = A.shape[-1]
+        T = _pair_basis(N, A.dtype, A.device)  # (N N) unitary: real coords -> pairs
+        A_real = (T.conj().T @ A @ T).real  # (H N N)
+        eye = torch.eye(N, dtype=A_real.dtype, device=A_real.device)
+        half = (dt / 2)[:, None, None]
+        dA_real = torch.linalg.solve(eye - half * A_real, eye + half * A_real)  # bilinear Ā
+        return T, torch.linalg.matrix_power(dA_real, L)
+
+    def _truncated(self, C: torch.Tensor, L: int, dt: torch.Tensor) -> torch.Tensor:
+        """C~ = C (I - Ā^L) (C, H, N/2) for C (C, H, N/2) at steps dt (H)."""
+        T, power = self._real_power(L, dt)
+        c = _to_real_basis(C, T)  # (C H 1 N)
+        return _from_real_basis(c - c @ power, T)
+
+    def _state_matrix(self) -> torch.Tensor:
+        """Continuous A = Λ - P P^* (H, N, N) on the full eigenbasis."""
+        P = _both_halves(_complex(self.P))  # (r H N)
+        return torch.diag_embed(_both_halves(self.Lambda)) - torch.einsum("rhn,rhm->hnm", P, P.conj())
 
     def dense(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Continuous A (H, N, N), B (H, N), C (C, H, N) on the full eigenbasis."""
-        Lambda, P, B, C = self._full()
-        A = torch.diag_embed(Lambda) - torch.einsum("rhn,rhm->hnm", P, P.conj())
-        return A, B, C
+        return self._state_matrix(), _both_halves(_complex(self.B)), _both_halves(self.output_matrix())
 
     def modes(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Eigenvalues of A = Λ - P P^* (H, N), modal weights (C, H, N), and Δ (H)."""
@@ -379,38 +428,43 @@ class DPLRKernel(_SSMBase):
         return self._kernel(L, float(rate))
 
     def _kernel(self, L: int, rate: float) -> torch.Tensor:
-        Lambda, P, B, C = self._full()  # (H N) (r H N) (H N) (C H N)
-        r, H, N = P.shape
-        Cc = C.shape[0]
-        dt = self.dt(rate).to(Lambda.real.dtype)  # (H)
-        # The truncated generating function needs C~ = C (I - Ā^L) (S4 paper, Lemma C.3).
-        # Ā^L by repeated squaring costs O(H N^2 log L) memory, flat in L, and
-        # keeps the kernel exact for every L and rate. The system is real, so
-        # the squaring runs on real matrices (4x fewer flops than complex).
-        T = _pair_basis(N, Lambda.dtype, Lambda.device)  # (N N) unitary: real coords -> pairs
-        A_real = (T.conj().T @ self.dense()[0] @ T).real  # (H N N)
-        eye = torch.eye(N, dtype=A_real.dtype, device=A_real.device)
-        half = (dt / 2)[:, None, None]
-        dA_real = torch.linalg.solve(eye - half * A_real, eye + half * A_real)  # bilinear Ā
-        power = torch.linalg.matrix_power(dA_real, L).to(C.dtype)  # (H N N)
-        C_tilde = C - torch.einsum("chn,hnm->chm", C @ T, power) @ T.conj().T
+        """K (C, H, L) at scalar rate."""
+        if rate == 1.0 and L > int(self.c_length) and self.training and isinstance(self.C, nn.Parameter):
+            self.set_length(L)  # training anchors C~ at the longest length it has seen
+        L0 = int(self.c_length)
+        if rate == 1.0 and 0 < L <= L0:
+            # K_l for l < L does not depend on the truncation length: slice the L0 kernel.
+            return self._cauchy_kernel(_complex(self.C), L0, self.dt())[..., :L]
+        dt = self.dt(rate)
+        return self._cauchy_kernel(self._truncated(self.output_matrix(), L, dt), L, dt)
+
+    def _cauchy_kernel(self, C_tilde: torch.Tensor, L: int, dt: torch.Tensor) -> torch.Tensor:
+        """K (C, H, L) from C~ (C, H, N/2) at length L and steps dt (H): Cauchy kernels at
+        the roots of unity, the Woodbury identity for the low-rank term, an inverse FFT.
+        The system is real, so each sum runs over one half of each conjugate pair."""
+        Lambda, P, B = self.Lambda, _complex(self.P), _complex(self.B)  # (H N/2) (r H N/2) (H N/2)
+        r, H, N2 = P.shape
+        Cc = C_tilde.shape[0]
         n_freq = L // 2 + 1
         has_nyquist = L % 2 == 0
         n_cauchy = n_freq - 1 if has_nyquist else n_freq
         real = Lambda.real.dtype
-        z = torch.exp(-2j * math.pi / L * torch.arange(n_cauchy, dtype=real, device=dt.device))
-        g = 2 * (1 - z) / (1 + z)  # (F) bilinear map of the unit circle to the imaginary axis
+        theta = math.pi / L * torch.arange(n_cauchy, dtype=torch.float64, device=dt.device)
+        z = torch.exp(-2j * theta).to(Lambda.dtype)  # (F) roots of unity
+        # The bilinear map sends z to g = 2(1 - z)/(1 + z) = i 2 tan(θ): the imaginary axis.
+        g_imag = (2 * torch.tan(theta)).to(real)  # (F)
         # Rows: C~B (Cc), C~P (Cc r), P^*B (r), P^*P (r r); reduced in one Cauchy call.
         Pc = P.conj()
         v = torch.cat(
             [
                 C_tilde * B,
-                (C_tilde[:, None] * P[None]).reshape(Cc * r, H, N),
+                (C_tilde[:, None] * P[None]).reshape(Cc * r, H, N2),
                 Pc * B,
-                (Pc[:, None] * P[None]).reshape(r * r, H, N),
+                (Pc[:, None] * P[None]).reshape(r * r, H, N2),
             ]
-        ).transpose(0, 1)  # (H K N)
-        k = cauchy(v, g.expand(H, -1).contiguous(), dt[:, None] * Lambda) * dt[:, None, None]
+        ).transpose(0, 1)  # (H K N/2)
+        k = cauchy_conjugate(v, g_imag.expand(H, -1).contiguous(), dt[:, None] * Lambda)
+        k = k * dt[:, None, None]
         k = k.transpose(0, 1)  # (K H F)
         k00 = k[:Cc]  # (Cc H F)
         k01 = k[Cc : Cc + Cc * r].reshape(Cc, r, H, -1)
@@ -425,10 +479,26 @@ class DPLRKernel(_SSMBase):
             woodbury = torch.einsum("crhf,hfr->chf", k01, sol)
         K_hat = 2 / (1 + z) * (k00 - woodbury)  # (Cc H F)
         if has_nyquist:
-            # At z = -1 the bilinear map sends g to infinity; the limit is Δ/2 C~ B.
-            nyq = (dt / 2 * (C_tilde * B).sum(-1)).real.to(K_hat.dtype)  # (Cc H)
+            # At z = -1 the bilinear map sends g to infinity; the limit is Δ/2 C~ B, and
+            # C~ B over both halves of each pair is twice the real part over one.
+            nyq = (dt * (C_tilde * B).sum(-1).real).to(K_hat.dtype)  # (Cc H)
             K_hat = torch.cat([K_hat, nyq[..., None]], dim=-1)
         return torch.fft.irfft(K_hat, n=L)  # (Cc H L)
+
+
+def _both_halves(x: torch.Tensor) -> torch.Tensor:
+    """(..., N/2) on one half of each conjugate pair -> (..., N) on the full basis."""
+    return torch.cat([x, x.conj()], dim=-1)
+
+
+def _to_real_basis(C: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
+    """Rows C (C, H, N/2) on one half of each pair -> real rows (C, H, 1, N)."""
+    return (_both_halves(C) @ T).real[..., None, :]
+
+
+def _from_real_basis(c: torch.Tensor, T: torch.Tensor) -> torch.Tensor:
+    """Real rows (C, H, 1, N) -> rows on one half of each pair (C, H, N/2)."""
+    return (c[..., 0, :].to(T.dtype) @ T.conj().T)[..., : T.shape[0] // 2]
 
 
 def _pair_basis(N: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
