@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 MEASURES = ("legs", "legt", "fout")
+DIAG_INITS = ("diag-lin", "diag-inv", "diag-legs", "legs")  # S4D's; "legs" = "diag-legs"
 
 
 def transition(measure: str, N: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -129,3 +130,22 @@ def dense_from_nplr(rep: NPLR) -> torch.Tensor:
     S = V_full @ torch.diag(L_full) @ V_full.conj().T
     P_orig = P_full @ V_full.T  # (r N) back to the original basis
     return (S - P_orig.T @ P_orig.conj()).real
+
+
+def diag_init(init: str, d_state: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Λ (N/2) and B (N/2) for the S4D initialisations (Gu et al., arXiv 2206.11893)."""
+    N2 = d_state // 2
+    n = torch.arange(N2, dtype=torch.float64)
+    if init == "diag-lin":
+        Lambda = torch.complex(-0.5 * torch.ones(N2, dtype=torch.float64), math.pi * n)
+        B = torch.ones(N2, dtype=torch.complex128)
+    elif init == "diag-inv":
+        imag = d_state / math.pi * (d_state / (2 * n + 1) - 1)
+        Lambda = torch.complex(-0.5 * torch.ones(N2, dtype=torch.float64), imag)
+        B = torch.ones(N2, dtype=torch.complex128)
+    elif init in ("diag-legs", "legs"):
+        rep = nplr("legs", d_state)
+        Lambda, B = rep.Lambda, rep.B
+    else:
+        raise ValueError(f"unknown init {init!r} for mode='diag'; choose one of {DIAG_INITS}")
+    return Lambda, B

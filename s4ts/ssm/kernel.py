@@ -17,9 +17,9 @@ from torch import nn
 
 from s4ts.ssm import discretize, hippo
 from s4ts.ssm.cauchy import cauchy_conjugate
-from s4ts.ssm.vandermonde import block_powers, vandermonde
+from s4ts.ssm.hippo import diag_init
+from s4ts.ssm.vandermonde import power_sum, vandermonde
 
-DIAG_INITS = ("diag-lin", "diag-inv", "diag-legs", "legs")
 DPLR_INITS = ("legs", "legt", "fout")
 Rate = float | torch.Tensor  # a scalar, or one rate per batch row (B,)
 
@@ -244,49 +244,6 @@ def stacked_diag_kernels(kernels: list[DiagKernel], L: int, rate: Rate = 1.0) ->
         L, rate, first.disc, first.bandlimit,
     )  # (... C sum(H) L)
     return list(K.split([k.log_dt.shape[0] for k in kernels], dim=-2))
-
-
-# Up to this many (H x L x N) powers, power_sum builds every exp(x l) and contracts with one
-# real matmul per channel; beyond, it blocks them as vandermonde does (memory O(H N sqrt L)).
-_DIRECT_POWERS = 2**23
-
-
-def power_sum(u: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Σ_l u[b,h,l] exp(x[h,n] l): u (B, H, L) real, x (H, N) -> (B, H, N)."""
-    B, H, L = u.shape
-    N = x.shape[-1]
-    if H * L * N <= _DIRECT_POWERS:
-        # u is real: Re and Im of the powers side by side make one real (B, L) @ (L, 2N) per
-        # channel, never a complex (B, H, L)-sized tensor (forecasting 10,000 series: 4.5 GB).
-        steps = torch.arange(L, dtype=x.real.dtype, device=x.device)  # (L)
-        powers = discretize.complex_exp(x[:, None, :] * steps[:, None])  # (H L N), never subnormal
-        real = torch.cat([powers.real, powers.imag], dim=-1)  # (H L 2N)
-        out = torch.bmm(u.transpose(0, 1).to(real.dtype), real)  # (H B 2N)
-        return torch.complex(out[..., :N], out[..., N:]).transpose(0, 1)  # (B H N)
-    fine, coarse = block_powers(x, L)  # (H N T), (H nb N)
-    nb, T = coarse.shape[1], fine.shape[2]
-    u = torch.nn.functional.pad(u, (0, nb * T - L)).reshape(B, H, nb, T).to(x.dtype)
-    inner = torch.einsum("bhjt,hnt->bhjn", u, fine)  # (B H nb N)
-    return (inner * coarse).sum(2)
-
-
-def diag_init(init: str, d_state: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Λ (N/2) and B (N/2) for the S4D initialisations (Gu et al., arXiv 2206.11893)."""
-    N2 = d_state // 2
-    n = torch.arange(N2, dtype=torch.float64)
-    if init == "diag-lin":
-        Lambda = torch.complex(-0.5 * torch.ones(N2, dtype=torch.float64), math.pi * n)
-        B = torch.ones(N2, dtype=torch.complex128)
-    elif init == "diag-inv":
-        imag = d_state / math.pi * (d_state / (2 * n + 1) - 1)
-        Lambda = torch.complex(-0.5 * torch.ones(N2, dtype=torch.float64), imag)
-        B = torch.ones(N2, dtype=torch.complex128)
-    elif init in ("diag-legs", "legs"):
-        rep = hippo.nplr("legs", d_state)
-        Lambda, B = rep.Lambda, rep.B
-    else:
-        raise ValueError(f"unknown init {init!r} for mode='diag'; choose one of {DIAG_INITS}")
-    return Lambda, B
 
 
 class DPLRKernel(_SSMBase):

@@ -8,7 +8,7 @@ from forecast_data import TINY, future_of, make_frame
 
 from s4ts import S4Forecaster
 from s4ts.forecasting import inference
-from s4ts.ssm import kernel
+from s4ts.ssm import vandermonde
 
 
 @pytest.mark.parametrize("settings", [
@@ -41,8 +41,8 @@ def test_power_sum_direct_and_blocked_agree_with_the_sum(monkeypatch):
     x = torch.complex(-torch.rand(3, 4) * 0.1, torch.randn(3, 4))  # (H, N)
     exact = (u.to(torch.complex128)[..., None, :] * torch.exp(x.to(torch.complex128)[None, :, :, None]
              * torch.arange(50, dtype=torch.float64))).sum(-1)  # (B, H, N)
-    direct = kernel.power_sum(u, x)
-    monkeypatch.setattr(kernel, "_DIRECT_POWERS", 0)
-    blocked = kernel.power_sum(u, x)
+    direct = vandermonde.power_sum(u, x)
+    monkeypatch.setattr(vandermonde, "_DIRECT_POWER_SUM", 0)
+    blocked = vandermonde.power_sum(u, x)
     for result in (direct, blocked):
         np.testing.assert_allclose(result.numpy(), exact.numpy(), rtol=1e-4, atol=1e-4)
