@@ -18,18 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 
 import torch
 
+from s4ts.bench.timing import BATCH, SEED, H, N, interleaved_times
 from s4ts.nn import S4Layer
 from s4ts.ssm._backend import resolve_backend
-
-BATCH, H, N = 8, 64, 64
-SEED = 0
 
 
 def make_case(kind: str, L: int, device: str):
@@ -53,25 +50,8 @@ def make_case(kind: str, L: int, device: str):
 
 
 def time_cases(kinds: tuple[str, ...], L: int, device: str, repeats: int) -> tuple[dict, dict]:
-    """Median seconds of one forward+backward per kind, and each kind's median ratio to the
-    first kind's time in the same round. Rounds interleave the kinds (after one warm-up
-    call each), so drift in the machine's speed moves numerator and denominator alike."""
-    runs = {k: make_case(k, L, device) for k in kinds}
-    for run in runs.values():
-        run()
-    times = {k: [] for k in kinds}
-    for _ in range(repeats):
-        for kind, run in runs.items():
-            if device == "cuda":
-                torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            run()
-            if device == "cuda":
-                torch.cuda.synchronize()
-            times[kind].append(time.perf_counter() - t0)
-    base = times[kinds[0]]
-    ratios = {k: statistics.median(t / b for t, b in zip(times[k], base)) for k in kinds}
-    return {k: statistics.median(v) for k, v in times.items()}, ratios
+    """`interleaved_times` of this script's cases (the floor first) at length L."""
+    return interleaved_times({k: make_case(k, L, device) for k in kinds}, device, repeats)
 
 
 def peak_memory(kind: str, L: int, device: str) -> float:
