@@ -30,7 +30,7 @@ from types import ModuleType
 
 import torch
 
-from s4ts.bench.timing import BATCH, SEED, H, N, interleaved_times
+from s4ts.bench.timing import BATCH, SEED, H, N, cuda_peak_bytes, interleaved_times
 from s4ts.nn import S4Layer
 from s4ts.ssm._backend import keops_available, resolve_backend
 
@@ -70,16 +70,6 @@ def make_runs(authors: ModuleType, mode: str, L: int, device: str, backend: str)
     return {"authors": run_theirs, "ours": run_ours}  # the first is the ratios' denominator
 
 
-def cuda_peak(run) -> float:
-    """Peak extra CUDA memory (bytes) of one call."""
-    torch.cuda.synchronize()
-    torch.cuda.reset_peak_memory_stats()
-    base = torch.cuda.memory_allocated()
-    run()
-    torch.cuda.synchronize()
-    return float(torch.cuda.max_memory_allocated() - base)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--authors-dir", default=os.environ.get("S4_AUTHORS_DIR", ".authors/s4"))
@@ -106,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             runs = make_runs(authors, mode, L, args.device, theirs_backend)
             times, ratios = interleaved_times(runs, args.device, args.repeats)  # ratios: to the authors'
             ratio = ratios["ours"]
-            mem = cuda_peak(runs["ours"]) / cuda_peak(runs["authors"]) if args.device == "cuda" else None
+            mem = cuda_peak_bytes(runs["ours"]) / cuda_peak_bytes(runs["authors"]) if args.device == "cuda" else None
             print(f"{mode:>5} {L:>6} {1e3 * times['ours']:>9.1f} {1e3 * times['authors']:>11.1f} "
                   f"{ratio:>13.3f} {'-' if mem is None else f'{mem:.2f}':>10}")
             record["ours_over_authors"][mode][str(L)] = round(ratio, 4)

@@ -24,7 +24,7 @@ import time
 
 import torch
 
-from s4ts.bench.timing import BATCH, SEED, H, N, interleaved_times
+from s4ts.bench.timing import BATCH, SEED, H, N, cuda_peak_bytes, interleaved_times
 from s4ts.nn import S4Layer
 from s4ts.ssm._backend import resolve_backend
 
@@ -57,13 +57,7 @@ def time_cases(kinds: tuple[str, ...], L: int, device: str, repeats: int) -> tup
 def peak_memory(kind: str, L: int, device: str) -> float:
     """Peak extra memory (bytes) of one forward+backward, measured in a fresh process."""
     if device == "cuda":
-        run = make_case(kind, L, device)
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-        run()
-        torch.cuda.synchronize()
-        return float(torch.cuda.max_memory_allocated() - base)
+        return cuda_peak_bytes(make_case(kind, L, device))
     code = (
         f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); import kernel_speed as ks; "
         f"print(ks._cpu_peak_in_this_process({kind!r}, {L:d}))"

@@ -34,3 +34,13 @@ def interleaved_times(
     base = times[next(iter(runs))]
     ratios = {k: statistics.median(t / b for t, b in zip(times[k], base)) for k in runs}
     return {k: statistics.median(v) for k, v in times.items()}, ratios
+
+
+def cuda_peak_bytes(run: Callable[[], None]) -> float:
+    """Peak CUDA memory allocated during one call of `run`, above what was allocated before."""
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    run()
+    torch.cuda.synchronize()
+    return float(torch.cuda.max_memory_allocated() - base)
