@@ -1,15 +1,15 @@
-"""Cauchy kernel y[h, k, l] = Σ_n v[h, k, n] / (z[h, l] - w[h, n]).
+"""The S4 (DPLR) kernel's Cauchy sums, over conjugate pairs of poles.
 
-This is the inner loop of the S4 (DPLR) kernel. The torch backends chunk over
-l and recompute the (H, N, chunk) reciprocal block in backward instead of
-saving it, so memory stays O(H (N + L)) for any sequence length. The pykeops
-backend does the same reduction in a compiled kernel (CPU or GPU).
+y[h, k, l] = Σ_n v/(iy_l - w_n) + conj(v)/(iy_l - conj(w_n)) over the N/2 stored modes:
+the full-basis sum Σ_n v[h, k, n] / (z[h, l] - w[h, n]) for a real system, whose poles and
+numerators come in conjugate pairs, evaluated on the imaginary axis z = iy (where the
+bilinear map sends the roots of unity). Each pair folds into one real-coefficient term over
+(iy - w)(iy - conj w), so the sum needs half the reciprocals of the full basis and real
+matrix products instead of complex ones.
 
-`cauchy_conjugate` is the form the S4 kernel needs: the poles come in conjugate
-pairs with conjugate numerators and z lies on the imaginary axis, so each pair
-folds into one real-coefficient term over a real denominator. It does half the
-reciprocals of `cauchy` on the full basis and multiplies real matrices
-instead of complex ones.
+The torch backend chunks over l; backward keeps the reciprocals up to `_SAVED_ELEMENTS`
+and recomputes them chunk by chunk beyond, so memory stays O(H (N + L)) at any length.
+The pykeops backend does the same reduction in a compiled kernel (CPU or GPU).
 """
 
 from __future__ import annotations
@@ -18,71 +18,21 @@ import torch
 
 from s4ts.ssm._backend import resolve_backend
 
-# Elements of one (H, N, chunk) complex block: 2^20 * 8 bytes = 8 MiB in complex64.
+# Elements of one (H, N/2, chunk) block of pair reciprocals, counted twice: 4 MiB in complex64.
 _CHUNK_ELEMENTS = 2**20
-
-
-def cauchy(v: torch.Tensor, z: torch.Tensor, w: torch.Tensor, backend: str | None = None) -> torch.Tensor:
-    """Σ_n v[h,k,n] / (z[h,l] - w[h,n]); v (H, K, N), z (H, L), w (H, N) -> (H, K, L)."""
-    if resolve_backend(backend, v.device) == "keops":
-        return _cauchy_keops(v, z, w)
-    return CauchyChunked.apply(v, z, w)
 
 
 def _chunk_size(H: int, N: int, L: int) -> int:
     return max(1, min(L, _CHUNK_ELEMENTS // max(1, H * N)))
 
 
-class CauchyChunked(torch.autograd.Function):
-    """Chunked Cauchy reduction whose backward recomputes the reciprocals."""
-
-    @staticmethod
-    def forward(ctx, v: torch.Tensor, z: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        H, K, N = v.shape
-        L = z.shape[-1]
-        y = torch.empty(H, K, L, dtype=v.dtype, device=v.device)
-        step = _chunk_size(H, N, L)
-        for s in range(0, L, step):
-            r = torch.reciprocal(z[:, None, s : s + step] - w[:, :, None])  # (H N l)
-            torch.bmm(v, r, out=y[:, :, s : s + step])  # (H K l)
-        ctx.save_for_backward(v, z, w)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad_y: torch.Tensor):
-        # Complex autograd passes dL/d(conj y); for holomorphic y(x) the
-        # input gradient is Σ grad_y * conj(dy/dx).
-        v, z, w = ctx.saved_tensors
-        H, _, N = v.shape
-        L = z.shape[-1]
-        grad_v = torch.zeros_like(v) if ctx.needs_input_grad[0] else None
-        grad_z = torch.empty_like(z) if ctx.needs_input_grad[1] else None
-        grad_w = torch.zeros_like(w) if ctx.needs_input_grad[2] else None
-        vh = v.conj().transpose(1, 2)  # (H N K)
-        step = _chunk_size(H, N, L)
-        for s in range(0, L, step):
-            g = grad_y[:, :, s : s + step]  # (H K l)
-            r = torch.reciprocal(z[:, None, s : s + step] - w[:, :, None]).conj_physical_()  # (H N l)
-            if grad_v is not None:
-                grad_v += torch.bmm(g, r.transpose(1, 2))  # (H K N)
-            if grad_z is not None or grad_w is not None:
-                # dy/dw = v r^2, dy/dz = -v r^2
-                q = torch.bmm(vh, g).mul_(r).mul_(r)  # (H N l)
-                if grad_w is not None:
-                    grad_w += q.sum(-1)
-                if grad_z is not None:
-                    grad_z[:, s : s + step] = -q.sum(1)
-        return grad_v, grad_z, grad_w
-
-
 def cauchy_conjugate(
     v: torch.Tensor, y: torch.Tensor, w: torch.Tensor, backend: str | None = None
 ) -> torch.Tensor:
     """Σ_n v/(iy - w) + conj(v)/(iy - conj(w)); v (H, K, N/2) complex, y (H, L) real,
-    w (H, N/2) complex -> (H, K, L) complex: `cauchy` over both halves of each pair."""
+    w (H, N/2) complex -> (H, K, L) complex."""
     if resolve_backend(backend, v.device) == "keops":
-        full = lambda x: torch.cat([x, x.conj()], dim=-1)
-        return _cauchy_keops(full(v), torch.complex(torch.zeros_like(y), y), full(w))
+        return _cauchy_conjugate_keops(v, y, w)
     # v/(iy - w) + conj(v)/(iy - conj(w)) = (2iy Re v - 2 Re(v conj w)) / ((iy - w)(iy - conj w))
     coeff = torch.cat([v.real, (v * w.conj()[:, None]).real], dim=1)  # (H 2K N/2)
     return CauchyConjugate.apply(coeff, y, w)
@@ -179,21 +129,28 @@ class CauchyConjugate(torch.autograd.Function):
         return grad_coeff, None, grad_w
 
 
-def _cauchy_keops(v: torch.Tensor, z: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    """pykeops reduction over n; complex numbers travel as (re, im) pairs."""
+def _cauchy_conjugate_keops(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """`cauchy_conjugate` as one pykeops reduction over the pairs:
+    Σ_n (-2 Re(v conj w) + 2iy Re v) / ((iy - w)(iy - conj w))."""
     from pykeops.torch import Genred
 
-    H, K, N = v.shape
-    L = z.shape[-1]
-    # i indexes l (kept), j indexes n (summed); K folds into the batch axis.
-    reduce_n = Genred(
-        "ComplexDivide(v, z - w)",
-        ["v = Vj(2)", "z = Vi(2)", "w = Vj(2)"],
+    H, K, N2 = v.shape
+    L = y.shape[-1]
+    # i indexes l (kept), j indexes the pairs (summed); K folds into the batch axis. Complex
+    # numbers travel as (re, im) pairs. Written with Real2Complex, Imag2Complex and Conj of
+    # the variables, pykeops 2.3 computed the sums but failed to build their derivative
+    # (ValueError from VectorizedComplexScalarOp), so every variable here is complex already.
+    reduce_pairs = Genred(
+        "ComplexDivide(ComplexMult(z, a) + b, ComplexMult(z - w, z - wc))",
+        ["a = Vj(2)", "b = Vj(2)", "z = Vi(2)", "w = Vj(2)", "wc = Vj(2)"],
         reduction_op="Sum",
         axis=1,
     )
-    v_r = torch.view_as_real(v.reshape(H * K, N))  # (HK N 2)
-    z_r = torch.view_as_real(z).repeat_interleave(K, dim=0)  # (HK L 2)
-    w_r = torch.view_as_real(w).repeat_interleave(K, dim=0)  # (HK N 2)
-    out = reduce_n(v_r, z_r, w_r, backend="auto")  # (HK L 2)
+    as_pairs = lambda x: torch.view_as_real(x.to(w.dtype).reshape(H * K, N2)).contiguous()  # (HK N/2 2)
+    a = as_pairs(2 * v.real)  # 2 Re v
+    b = as_pairs(-2 * (v * w.conj()[:, None]).real)  # -2 Re(v conj w)
+    z = torch.view_as_real(torch.complex(torch.zeros_like(y), y)).repeat_interleave(K, dim=0)  # (HK L 2)
+    w_r = torch.view_as_real(w).repeat_interleave(K, dim=0)  # (HK N/2 2)
+    wc_r = torch.view_as_real(w.conj().resolve_conj()).repeat_interleave(K, dim=0)
+    out = reduce_pairs(a, b, z, w_r, wc_r, backend="auto")  # (HK L 2)
     return torch.view_as_complex(out.contiguous()).reshape(H, K, L)
