@@ -7,8 +7,9 @@ series up to --new-horizons horizons before the first cutoff of the block; then 
 arrive. Three models forecast the block's windows with `historical_forecasts`, each window
 reading its context from the data (so all three see the new observations):
 - stale: no retraining;
-- warm: the stale model continued on the data up to the first cutoff, with warm_start=True
-  and max_epochs=--warm-epochs (its other settings unchanged);
+- warm: the stale model continued on the data up to the first cutoff, with warm_start=True,
+  max_epochs=--warm-epochs and its learning rates times --warm-lr-scale (default 1; its
+  other settings unchanged);
 - cold: a new model with the stale one's settings fit on the same data, as a nightly refit
   from scratch would.
 Reported per dataset: MASE, scaled CRPS and 80% coverage of each, the fit seconds of warm and
@@ -56,7 +57,9 @@ def run_dataset(spec: panel.PanelSpec, args: argparse.Namespace) -> dict:
     model = S4Forecaster(**settings)
     seconds = {"stale": timed_fit(model, panel.history_before(frame, spec, new_steps))}
     scores = {"stale": scored(model, frame, spec)}
-    model.set_params(warm_start=True, max_epochs=args.warm_epochs)
+    model.set_params(warm_start=True, max_epochs=args.warm_epochs,
+                     learning_rate=model.learning_rate * args.warm_lr_scale,
+                     ssm_lr=model.ssm_lr * args.warm_lr_scale)
     seconds["warm"] = timed_fit(model, panel.history_before(frame, spec))
     scores["warm"] = scored(model, frame, spec)
     cold = S4Forecaster(**settings)
@@ -103,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new-horizons", type=int, default=14,
                         help="new data between the stale fit and the first cutoff, in horizons")
     parser.add_argument("--warm-epochs", type=int, default=4, help="max_epochs of the continuation")
+    parser.add_argument("--warm-lr-scale", type=float, default=1.0,
+                        help="the continuation's learning_rate and ssm_lr, as a multiple of the fit's")
     parser.add_argument("--max-series", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny networks and budgets")
@@ -111,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("new_horizons", "warm_epochs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if not args.warm_lr_scale > 0:
+        parser.error(f"--warm-lr-scale must be positive, got {args.warm_lr_scale}")
     try:
         specs = [panel.get_spec(name) for name in args.datasets]
     except ValueError as err:
@@ -123,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{spec.name}: {err}")
     text = table(records)
     command = "benchmarks/warm_start.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    final = {"split": args.split, "seed": args.seed, "warm_epochs": args.warm_epochs, **summary(records)}
+    final = {"split": args.split, "seed": args.seed, "warm_epochs": args.warm_epochs,
+             "warm_lr_scale": args.warm_lr_scale, **summary(records)}
     print(text)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ def script():
 @pytest.mark.parametrize("options, message", [
     (["--warm-epochs", "0"], "--warm-epochs must be at least 1"),
     (["--new-horizons", "0"], "--new-horizons must be at least 1"),
+    (["--warm-lr-scale", "0"], "--warm-lr-scale must be positive"),
     (["--datasets", "nowhere"], "nowhere"),
 ])
 def test_bad_options_exit_with_a_usage_error(script, capsys, options, message):
@@ -25,9 +26,10 @@ def test_bad_options_exit_with_a_usage_error(script, capsys, options, message):
 def test_stale_warm_and_cold_on_the_same_windows(script, tmp_path, capsys):
     pytest.importorskip("tsdata")
     assert script.main(["--datasets", "tourism", "--max-series", "3", "--new-horizons", "1",
-                        "--warm-epochs", "1", "--quick", "--out", str(tmp_path)]) == 0
+                        "--warm-epochs", "1", "--warm-lr-scale", "0.5", "--quick", "--out", str(tmp_path)]) == 0
     final = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(final["mase_warm_over_cold"]) == {"tourism"} and final["warm_epochs"] == 1
+    assert final["warm_lr_scale"] == 0.5
     saved = json.loads((tmp_path / "warm_start.json").read_text())
     assert "warm_start.py" in saved["command"] and saved["versions"]["torch"].startswith("2.13")
     record = saved["datasets"][0]
