@@ -29,6 +29,25 @@ def test_convolution_equals_recurrence_in_float32(mode):
     assert rel(torch.stack(steps, 1), y) <= 1e-4
 
 
+@pytest.mark.parametrize("trained_length", [200, 300])
+def test_dplr_trained_at_a_length_still_equals_its_recurrence(trained_length):
+    """A training call stores C~ for its length: the convolution at 300 steps (C~ itself, or
+    converted back from 200) and the recurrence (converted) still agree."""
+    net = S4Backbone(3, 2, d_model=16, n_layers=2, d_state=16, mode="dplr", dropout=0.0)
+    net(torch.randn(2, trained_length, 3))  # training mode
+    assert [int(m.c_length) for m in net.modules() if hasattr(m, "c_length")] == [trained_length] * 2
+    net.eval()
+    x = torch.randn(4, 300, 3)
+    with torch.no_grad():
+        y = net(x)
+        state = net.default_state(4)
+        steps = []
+        for t in range(300):
+            out, state = net.step(x[:, t], state)
+            steps.append(out)
+    assert rel(torch.stack(steps, 1), y) <= 1e-4
+
+
 @pytest.mark.parametrize("mode", ["diag", "dplr"])
 def test_end_state_continues_the_sequence(mode):
     net = S4Backbone(2, 1, d_model=8, n_layers=2, d_state=8, mode=mode, dropout=0.0).eval()
