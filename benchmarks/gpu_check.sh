@@ -5,13 +5,24 @@
 # when it works, else their pure-torch fallback). Logs go to $OUT (the device tool's folder).
 #
 # Prepare on the CPU machine first (both folders are ignored by git, carried by the tool):
-#   .authors/s4/s4.py   the authors' models/s4/s4.py (fetch state-spaces/s4; run, never copied
-#                       into s4ts; .git/info/exclude lists /.authors/)
-#   .whl/               pykeops and keopscore wheels for the image's Python 3.12:
-#                       .venv/bin/python -m pip wheel --no-deps -w .whl pykeops==2.3 keopscore==2.3
+#   .authors/s4/s4.py   the authors' models/s4/s4.py (run, never copied into s4ts)
+#   .whl/               pykeops and keopscore wheels for the image's Python 3.12 (pure Python)
+# by fetching github:state-spaces/s4 with the fetch tool, then
+#   PREPARE=/work/.mirror/state-spaces+s4/repo bash benchmarks/gpu_check.sh
 # Then: device run, command "bash benchmarks/gpu_check.sh", carry [".authors", ".whl"], timeout_s 540.
-# A dry run of the same steps on the CPU: DEVICE=cpu LENGTHS=256 bash benchmarks/gpu_check.sh
+# A dry run of the same steps on the CPU: DEVICE=cpu LENGTHS=256 PYTHON=.venv/bin/python bash benchmarks/gpu_check.sh
 set -uo pipefail
+if [ -n "${PREPARE:-}" ]; then
+    set -e
+    mkdir -p .authors/s4 .whl
+    grep -qx '/.authors/' .git/info/exclude 2> /dev/null || echo '/.authors/' >> .git/info/exclude
+    git --git-dir "$PREPARE" show HEAD:models/s4/s4.py > .authors/s4/s4.py
+    git --git-dir "$PREPARE" show HEAD:LICENSE > .authors/s4/LICENSE
+    git --git-dir "$PREPARE" rev-parse HEAD > .authors/s4/COMMIT
+    .venv/bin/python -m pip wheel -q --no-deps -w .whl pykeops==2.3 keopscore==2.3
+    echo "prepared: .authors/s4 (state-spaces/s4 $(cat .authors/s4/COMMIT)), $(ls .whl)"
+    exit 0
+fi
 DEVICE=${DEVICE:-cuda}
 LENGTHS=${LENGTHS:-1024 4096 16384 65536}
 OUT=${OUT:-/tmp/gpu_check}
