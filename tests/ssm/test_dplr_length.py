@@ -94,3 +94,11 @@ def test_state_dict_keeps_the_length_and_old_weights_load_as_the_output_matrix()
     old.set_length(16)
     old.load_state_dict(plain)  # saved before C~ storage: no c_length entry
     assert int(old.c_length) == 0 and torch.allclose(old(40), K, atol=1e-12)
+
+
+def test_set_length_refuses_a_bad_length():
+    k = DPLRKernel(2, 4)
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="positive integer"):
+            k.set_length(bad)
+    assert int(k.c_length) == 0
