@@ -38,8 +38,9 @@ def resolve_backend(backend: str | None, device: torch.device) -> str:
     """Backend for Cauchy/Vandermonde: argument, else $S4TS_CAUCHY_BACKEND, else automatic.
 
     Automatic means keops for CUDA tensors when pykeops is installed, torch
-    otherwise: on CPU the chunked torch backend measured 2.5-4x faster than
-    keops (benchmarks/kernel_speed.py), so keops runs on CPU only when forced.
+    otherwise: on CPU the chunked torch backend measured 3x (DPLR) and 12x (S4D)
+    faster than keops at L = 4096 (benchmarks/kernel_speed.py), so keops runs on CPU
+    only when forced.
     """
     name = backend or os.environ.get(ENV_BACKEND, "").strip().lower() or None
     if name is None:
