@@ -25,6 +25,10 @@ quantiles, fit + predict seconds. One table per setting, then the targets, last 
   .venv/bin/python benchmarks/irregular.py --quick     # smoke test: tiny budgets, 2 windows
   ... --split validation    # the 14 days before the test block: compare settings here, not on the test days
   ... --irregular-set val_size=720    # a probe: S4Forecaster arguments for the irregular contender
+  ... --forecasts --out DIR    # also each contender's forecasts at the asked times, as CSV
+
+Each setting's table is followed by MAE and coverage by the wait: hours from the last
+observation before a cutoff to the asked time (long after an outage).
 """
 
 from __future__ import annotations
@@ -216,7 +220,12 @@ def run_setting(spec, native, removed, args, scales) -> dict:
             record["models"][name] = {"error": f"{type(err).__name__}: {err}"}
             continue
         seconds = time.perf_counter() - started
-        record["models"][name] = {**proto.score(forecasts, scales), "seconds": round(seconds, 1)}
+        record["models"][name] = {**proto.score(forecasts, scales), "seconds": round(seconds, 1),
+                                  "by_wait": proto.score_by_wait(forecasts, frame)}
+        if args.forecasts:
+            args.out.mkdir(parents=True, exist_ok=True)
+            slug = f"{spec.name}_{removed:.0%}_{name}".replace(" ", "_").replace("%", "pct")
+            forecasts.to_csv(args.out / f"forecasts_{slug}.csv", index=False)
         print(f"{spec.name} removed {removed:.0%} {name}: MAE {record['models'][name]['mae']:.4g} "
               f"in {seconds:.0f} s", file=sys.stderr, flush=True)
     return record
@@ -233,7 +242,24 @@ def table(record: dict) -> str:
         crps = f"{r['crps']:.4f}" if "crps" in r else "-"
         cov = f"{r['coverage']:.3f}" if "coverage" in r else "-"
         lines.append(f"| {name} | {r['mae']:.4g} | {r['mase']:.4f} | {crps} | {cov} | {r['seconds']:.0f} |")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n\n" + wait_table(record)
+
+
+def wait_table(record: dict) -> str:
+    """MAE (and 80% coverage) by the hours from the last observation before a cutoff to the asked time."""
+    scored = {name: r["by_wait"] for name, r in record["models"].items() if "by_wait" in r}
+    groups = list(dict.fromkeys(g["hours"] for by in scored.values() for g in by))
+    lines = ["| hours since the last observation | asked | " + " | ".join(scored) + " |",
+             "|---|---|" + "---|" * len(scored)]
+    for hours in groups:
+        cells, asked = [], ""
+        for by in scored.values():
+            group = next((g for g in by if g["hours"] == hours), None)
+            asked = asked or (str(group["n"]) if group else "")
+            cells.append("" if group is None else f"{group['mae']:.4g}"
+                         + (f" ({group['coverage']:.2f})" if "coverage" in group else ""))
+        lines.append(f"| {hours} | {asked} | " + " | ".join(cells) + " |")
+    return "MAE by wait (80% coverage in brackets):\n\n" + "\n".join(lines)
 
 
 def targets(records: list[dict], references: dict) -> dict:
@@ -268,7 +294,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="S4Forecaster arguments for the S4 irregular contender (a probe of a setting; "
                              "recorded in the JSON), e.g. val_size=720")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--forecasts", action="store_true",
+                        help="also write every contender's forecasts at the asked times to --out (CSV)")
     args = parser.parse_args(argv)
+    if args.forecasts and args.out is None:
+        parser.error("--forecasts writes into --out: give --out DIR")
     try:
         args.irregular_set = parse_config("irregular:" + args.irregular_set,
                                           set(inspect.signature(S4Forecaster).parameters))[1]

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ __all__ = [
     "poisson_times",
     "scale_of",
     "score",
+    "score_by_wait",
 ]
 
 ID, TIME, TARGET = "unique_id", "ds", "y"
@@ -223,4 +225,35 @@ def score(forecasts: pd.DataFrame, scales: dict, point: str = "y_pred") -> dict[
         # Pinball loss is homogeneous: scaling each row before is scaling its loss after.
         out["crps"] = metrics.crps_from_quantiles(y / scale, q / scale[:, None], LEVELS)
         out["coverage"] = metrics.coverage(y, q[:, 0], q[:, -1])
+    return out
+
+
+# Edges (hours) of `score_by_wait`'s groups.
+WAIT_EDGES = (0, 6, 12, 18, 24, 36, float("inf"))
+
+
+def score_by_wait(forecasts: pd.DataFrame, frame: pd.DataFrame, edges=WAIT_EDGES) -> list[dict]:
+    """MAE and, with y_q0.1 / y_q0.9, 80% coverage and mean band width of `forecasts` (rows
+    unique_id, ds, cutoff, y, y_pred[, quantiles]) grouped by the wait: hours from the
+    series' last observation in `frame` at or before the cutoff to the asked time. An
+    outage before a cutoff shows as long waits."""
+    last = {
+        (uid, cut): frame.loc[(frame[ID] == uid) & (frame[TIME] <= cut), TIME].max()
+        for uid, cut in forecasts[[ID, "cutoff"]].drop_duplicates().itertuples(index=False)
+    }
+    since = forecasts[[ID, "cutoff"]].apply(tuple, axis=1).map(last)
+    hours = (forecasts[TIME] - since).dt.total_seconds().to_numpy() / 3600
+    out = []
+    for low, high in pairwise(edges):
+        rows = forecasts[(hours > low) & (hours <= high)]
+        if not len(rows):
+            continue
+        group = {"hours": f"({low:g}, {high:g}]", "n": len(rows),
+                 "mae": float((rows[TARGET] - rows["y_pred"]).abs().mean())}
+        if {f"{TARGET}_q0.1", f"{TARGET}_q0.9"} <= set(rows):
+            low_q, high_q = rows[f"{TARGET}_q0.1"], rows[f"{TARGET}_q0.9"]
+            group["coverage"] = float(metrics.coverage(rows[TARGET].to_numpy(float), low_q.to_numpy(float),
+                                                       high_q.to_numpy(float)))
+            group["width"] = float((high_q - low_q).mean())
+        out.append(group)
     return out

@@ -92,6 +92,24 @@ def test_scores_at_the_asked_times():
     assert "crps" not in proto.score(forecasts[["unique_id", "y", "y_pred"]], {"a": 2.0, "b": 1.0})
 
 
+def test_scores_by_the_wait_since_the_last_observation_before_the_cutoff():
+    cut = pd.Timestamp("2020-01-02")
+    # Series a was last read 2 hours before the cutoff, series b 30 hours before (an outage).
+    frame = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "y": 0.0,
+                          "ds": [cut - pd.Timedelta("5h"), cut - pd.Timedelta("2h"),
+                                 cut - pd.Timedelta("40h"), cut - pd.Timedelta("30h")]})
+    asked = pd.to_timedelta(["1h", "10h", "1h", "3h"])
+    forecasts = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "ds": cut + asked, "cutoff": cut,
+                              "y": [1.0, 2.0, 3.0, 5.0], "y_pred": [1.0, 4.0, 3.0, 4.0],
+                              "y_q0.1": [0.0, 3.0, 2.0, 4.5], "y_q0.9": [2.0, 5.0, 4.0, 4.8]})
+    groups = proto.score_by_wait(forecasts, frame)
+    # Waits: 3 h and 12 h for a, 31 h and 33 h for b.
+    assert [(g["hours"], g["n"]) for g in groups] == [("(0, 6]", 1), ("(6, 12]", 1), ("(24, 36]", 2)]
+    assert groups[2]["mae"] == pytest.approx(0.5) and groups[2]["coverage"] == pytest.approx(0.5)
+    assert groups[1]["width"] == pytest.approx(2.0) and groups[1]["coverage"] == 0.0
+    assert "coverage" not in proto.score_by_wait(forecasts.drop(columns=["y_q0.1", "y_q0.9"]), frame)[0]
+
+
 def test_the_validation_split_ends_where_the_test_block_starts():
     frame = native(40 * 48, tz=None)
     spec = proto.IrregularSpec("x", lambda: frame, pd.Timedelta("30min"), 48, n_windows=14)

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 from bench_scripts import BENCHMARKS, load_script, usage_error
 
@@ -15,7 +17,7 @@ pytest.importorskip("neuralforecast", reason="AutoETS and NHITS come from the pe
 def test_irregular_quick_run(tmp_path):
     done = subprocess.run(
         [sys.executable, str(BENCHMARKS / "irregular.py"), "--quick", "--datasets", "vic_elec", "pedestrian",
-         "--removed", "0", "0.6", "--out", str(tmp_path)],
+         "--removed", "0", "0.6", "--forecasts", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=280, check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -32,6 +34,11 @@ def test_irregular_quick_run(tmp_path):
     kept = settings[("vic_elec", 0.6)]["observations"] / settings[("vic_elec", 0.0)]["observations"]
     assert 0.35 < kept < 0.45
     assert "| S4 irregular |" in (tmp_path / "irregular.md").read_text()
+    assert "MAE by wait" in (tmp_path / "irregular.md").read_text()
+    waits = settings[("vic_elec", 0.6)]["models"]["S4 irregular"]["by_wait"]
+    assert sum(g["n"] for g in waits) == settings[("vic_elec", 0.6)]["asked"] and "coverage" in waits[0]
+    written = pd.read_csv(tmp_path / "forecasts_vic_elec_60pct_S4_irregular.csv")
+    assert len(written) == settings[("vic_elec", 0.6)]["asked"] and {"cutoff", "y", "y_pred"} <= set(written)
 
 
 def test_bad_options_are_usage_errors(capsys):
@@ -42,14 +49,12 @@ def test_bad_options_are_usage_errors(capsys):
         script, ["--irregular-set", "val_sise=720"], capsys)
     assert "['time_grid'] are set by the irregular contender" in usage_error(
         script, ["--irregular-set", "time_grid=regular"], capsys)
+    assert "--forecasts writes into --out" in usage_error(script, ["--forecasts"], capsys)
 
 
 def test_s4_irregular_skips_a_window_whose_day_was_lost_in_an_outage():
     """With 60% removed in bursts, a whole asked day can be empty; the irregular contender then
     forecasts the other windows (its model needs X_future rows for every series it is given)."""
-    import numpy as np
-    import pandas as pd
-
     from s4ts.bench import irregular as proto
 
     script = load_script("irregular.py")
