@@ -29,23 +29,16 @@ def process_rank() -> tuple[int, int]:
 class EpochSampler(Sampler[int]):
     """`num_samples` of `n` examples per epoch in a random order (each at most once while
     num_samples <= n, cycling through fresh permutations beyond), this process' shard of it.
-    With `weights` (n,), example i is drawn with probability weights[i] / Σ weights, with
-    replacement.
 
     Shards have equal lengths (the draw is extended by its own first positions when it does
     not divide), since distributed training steps all processes together."""
 
-    def __init__(
-        self, n: int, num_samples: int | None = None, seed: int = 0, weights: torch.Tensor | None = None
-    ) -> None:
+    def __init__(self, n: int, num_samples: int | None = None, seed: int = 0) -> None:
         if n < 1:
             raise ValueError(f"no examples to sample from (n={n})")
-        if weights is not None and (weights.shape != (n,) or not bool((weights >= 0).all()) or not weights.sum() > 0):
-            raise ValueError(f"weights must be ({n},), non-negative, not all zero; got shape {tuple(weights.shape)}")
         self.n = n
         self.num_samples = n if num_samples is None else num_samples
         self.seed = seed
-        self.weights = None if weights is None else weights.double()
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -55,8 +48,6 @@ class EpochSampler(Sampler[int]):
     def epoch_order(self) -> torch.Tensor:
         """All processes' draw for the current epoch: (num_samples,) example indices."""
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        if self.weights is not None:
-            return torch.multinomial(self.weights, self.num_samples, replacement=True, generator=generator)
         rounds = math.ceil(self.num_samples / self.n)
         order = torch.cat([torch.randperm(self.n, generator=generator) for _ in range(rounds)])
         return order[: self.num_samples]

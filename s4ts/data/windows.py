@@ -25,7 +25,6 @@ __all__ = [
     "covered_periods",
     "fit_scale",
     "mean_and_std",
-    "origin_weights",
     "warn_short_calendar",
     "window_index",
 ]
@@ -244,32 +243,6 @@ def window_index(
         np.concatenate(train).astype(np.int64) if train else empty,
         np.concatenate(val).astype(np.int64) if val else empty,
     )
-
-
-def origin_weights(
-    rates: Sequence[float | np.ndarray], index: np.ndarray, horizon: int
-) -> np.ndarray | None:
-    """(n,) sampling weights of windows (series, end) so that their forecast origins fall
-    uniformly in time rather than once per observation; None when every series is regular.
-
-    A forecast is asked from a time (say midnight), and its history ends at the last reading
-    before it: the reading followed by a gap g is that last reading for a share of times
-    proportional to g. So an irregular series' window weighs the gap before its first target
-    (rates[series][end - horizon], in training steps), over the mean of that series' windows
-    (each series keeps its share of the draw). After an outage, the window across it is then
-    drawn as often as forecasts from inside outages are asked, not once per outage.
-    """
-    if all(not np.ndim(r) for r in rates) or not len(index):
-        return None
-    weights = np.ones(len(index))
-    for series in np.unique(index[:, 0]):
-        rate = rates[series]
-        if not np.ndim(rate):
-            continue
-        rows = index[:, 0] == series
-        gaps = np.asarray(rate, dtype=float)[index[rows, 1] - horizon]  # (n_series_windows,)
-        weights[rows] = gaps / gaps.mean() if gaps.mean() > 0 else 1.0
-    return weights
 
 
 class WindowDataset(Dataset):

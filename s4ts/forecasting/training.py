@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader, Subset
 
 from s4ts import _training
 from s4ts.data.sampling import EpochSampler
-from s4ts.data.windows import Featurizer, WindowDataset, origin_weights, window_index
+from s4ts.data.windows import Featurizer, WindowDataset, window_index
 from s4ts.forecasting.lightning_module import ForecastingModule
 from s4ts.nn.distributions import Head, QuantileHead, StudentTHead
 from s4ts.nn.forecast_net import ForecastNet, Timing
@@ -150,11 +150,8 @@ def train_network(
     n_samples = len(train)
     if est.batches_per_epoch is not None:
         n_samples = min(n_samples, est.batches_per_epoch * est.batch_size)
-    # Each process of a distributed fit takes its shard of the epoch's draw; windows of
-    # irregular series are drawn so that their origins fall uniformly in time.
-    weights = origin_weights(train.rates, train.index, est.horizon)
-    sampler = EpochSampler(len(train), n_samples, seed, None if weights is None else torch.from_numpy(weights))
-    train_loader = DataLoader(train, batch_size=est.batch_size, sampler=sampler)
+    # Each process of a distributed fit takes its shard of the epoch's draw.
+    train_loader = DataLoader(train, batch_size=est.batch_size, sampler=EpochSampler(len(train), n_samples, seed))
     val_loader = DataLoader(val, batch_size=est.batch_size) if len(val) else None
     module = ForecastingModule(net, head, est.learning_rate, est.weight_decay)
     return _training.fit_module(est, module, train_loader, val_loader)

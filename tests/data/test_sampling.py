@@ -1,7 +1,6 @@
 """EpochSampler: each epoch's draw, split into disjoint equal shards between processes."""
 
 import pytest
-import torch
 
 from s4ts.data import sampling
 from s4ts.data.sampling import EpochSampler
@@ -45,22 +44,3 @@ def test_processes_take_disjoint_equal_shards_of_the_draw(monkeypatch, n, num_sa
 def test_no_examples_is_refused():
     with pytest.raises(ValueError, match="no examples"):
         EpochSampler(0)
-
-
-def test_weighted_draw_follows_the_weights_and_is_the_same_in_every_process(monkeypatch):
-    weights = torch.tensor([1.0, 0.0, 3.0, 4.0])
-    sampler = EpochSampler(4, 16_000, seed=2, weights=weights)
-    drawn = torch.tensor(list(sampler))
-    shares = torch.bincount(drawn, minlength=4) / len(drawn)
-    assert torch.allclose(shares, weights / weights.sum(), atol=0.015)  # sd of a share < 0.004
-    assert list(sampler) == drawn.tolist()  # reproducible within an epoch
-    sampler.set_epoch(1)
-    assert list(sampler) != drawn.tolist()
-    shards = _shards(EpochSampler(4, 10, seed=2, weights=weights), 2, monkeypatch)
-    assert len(shards[0]) == len(shards[1]) == 5 and 1 not in shards[0] + shards[1]
-
-
-@pytest.mark.parametrize("weights", [torch.ones(3), torch.tensor([1.0, -1, 1, 1]), torch.zeros(4)])
-def test_bad_weights_are_refused(weights):
-    with pytest.raises(ValueError, match=r"weights must be \(4,\), non-negative"):
-        EpochSampler(4, weights=weights)

@@ -11,7 +11,6 @@ from s4ts.data.windows import (
     calendar_features,
     covered_periods,
     fit_scale,
-    origin_weights,
     window_index,
 )
 
@@ -121,22 +120,3 @@ def test_window_dataset_carries_per_step_gaps():
     # The window's first step has no predecessor inside it: 1, as at prediction.
     assert data[1]["dt"].tolist() == [1.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
     assert not bool(data[1]["regular"])
-
-
-def test_origin_weights_draw_irregular_windows_by_the_gap_before_their_first_target():
-    gaps = np.array([1.0, 1, 1, 1, 10, 1, 1, 1, 2, 1])  # (T,) gap before each step; an outage before step 4
-    index = np.array([[0, 6], [0, 7], [0, 8], [0, 10]])  # first targets at steps 3, 4, 5, 7 (horizon 3)
-    weights = origin_weights([gaps], index, horizon=3)
-    # The window whose history ends before the outage stands for the ten times more origins.
-    np.testing.assert_allclose(weights, np.array([1.0, 10, 1, 1]) / 3.25)
-    assert weights.mean() == pytest.approx(1.0)
-
-
-def test_origin_weights_keep_each_series_share_and_leave_regular_series_alone():
-    gaps_a, gaps_b = np.array([1.0, 1, 4, 1, 1]), np.array([1.0, 2, 2, 6, 2, 2])
-    index = np.array([[0, 3], [0, 4], [0, 5], [1, 3], [1, 4], [2, 2]])
-    weights = origin_weights([gaps_a, gaps_b, 1.0], index, horizon=1)
-    np.testing.assert_allclose(weights[:3], np.array([4.0, 1, 1]) / 2)  # mean 1 within series 0
-    np.testing.assert_allclose(weights[3:5], np.array([2.0, 6]) / 4)
-    assert weights[5] == 1.0  # a regular series among irregular ones
-    assert origin_weights([1.0, 0.5], index[:2], horizon=1) is None  # all regular: the plain draw
