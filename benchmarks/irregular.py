@@ -12,8 +12,9 @@ Contenders, each fit once before the first cutoff, scored at the same asked time
 - S4 binned: `S4Forecaster(horizon=steps per day, freq=native step)` on the observations
   averaged into native-step bins (empty bins missing, masked), its bin forecasts
   interpolated to the asked times: what a user does without per-step Δ.
-- AutoETS (statsforecast) and NHITS (NeuralForecast) on the same bins with the empty ones
-  linearly interpolated (within each history only), forecasts interpolated likewise.
+- S4 interpolated, AutoETS (statsforecast) and NHITS (NeuralForecast): the same bins with
+  the empty ones linearly interpolated (within each history only), forecasts interpolated
+  likewise.
 - S4 regular, complete: the reference for the outage target, `S4Forecaster(horizon)` on
   the native regular series, scored at the native steps of the same days.
 
@@ -40,6 +41,7 @@ import logging
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +54,7 @@ from s4ts.bench.overrides import parse_config
 from s4ts.bench.versions import versions
 
 ID, TIME, TARGET = proto.ID, proto.TIME, proto.TARGET
-CONTENDERS = ("S4 irregular", "S4 binned", "AutoETS", "NHITS")
+CONTENDERS = ("S4 irregular", "S4 binned", "S4 interpolated", "AutoETS", "NHITS")
 REFERENCE = "S4 regular, complete"
 # Contexts passed to predict: enough observations for any contender's context.
 HISTORY_DAYS = 14
@@ -130,12 +132,16 @@ def _to_asked(grid_forecasts: pd.DataFrame, last: list, asked: pd.DataFrame, cut
     return pd.concat(out, ignore_index=True)
 
 
-def s4_binned(frame, cuts, asked, spec, seed, quick):
+def s4_binned(frame, cuts, asked, spec, seed, quick, fill=False):
+    """S4Forecaster on the bins: empty ones masked, or (`fill`) linearly interpolated as for
+    AutoETS and NHITS."""
     train = proto.bin_to_grid(frame[frame[TIME] <= cuts[0]], spec.step, end=cuts[0])
+    if fill:
+        train[TARGET] = train.groupby(ID)[TARGET].transform(lambda y: y.interpolate(limit_direction="both"))
     model = S4Forecaster(horizon=spec.steps_per_day, freq=_alias(spec.step), random_state=seed, verbose=False,
                          **(QUICK if quick else {}))
     model.fit(train)
-    histories, last = _binned_histories(frame, cuts, spec, fill=False)
+    histories, last = _binned_histories(frame, cuts, spec, fill=fill)
     forecasts = model.predict(histories)
     columns = ["y_pred", *[f"y_q{q:g}" for q in proto.LEVELS]]
     return _to_asked(forecasts, last, asked, cuts, spec, columns)
@@ -202,7 +208,8 @@ def s4_complete(native, cuts, spec, seed, quick):
     return _truth(asked, forecasts)
 
 
-RUNNERS = {"S4 irregular": s4_irregular, "S4 binned": s4_binned, "AutoETS": auto_ets, "NHITS": nhits}
+RUNNERS = {"S4 irregular": s4_irregular, "S4 binned": s4_binned, "S4 interpolated": partial(s4_binned, fill=True),
+           "AutoETS": auto_ets, "NHITS": nhits}
 
 
 def run_setting(spec, native, removed, args, scales) -> dict:

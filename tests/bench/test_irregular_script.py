@@ -24,7 +24,7 @@ def test_irregular_quick_run(tmp_path):
     final = json.loads(done.stdout.strip().splitlines()[-1])
     assert set(final["mae"]) == {"vic_elec 0%", "vic_elec 60%", "pedestrian 0%"}
     for scores in final["mae"].values():
-        assert set(scores) == {"S4 irregular", "S4 binned", "AutoETS", "NHITS"}
+        assert set(scores) == {"S4 irregular", "S4 binned", "S4 interpolated", "AutoETS", "NHITS"}
         assert all(value > 0 for value in scores.values())
     assert set(final["targets"]["lowest_mae"]) == {"vic_elec 0%", "vic_elec 60%"}
     assert set(final["targets"]["outage60_over_complete"]) == {"vic_elec"}
