@@ -26,6 +26,7 @@ quantiles, fit + predict seconds. One table per setting, then the targets, last 
   .venv/bin/python benchmarks/irregular.py --quick     # smoke test: tiny budgets, 2 windows
   ... --split validation    # the 14 days before the test block: compare settings here, not on the test days
   ... --irregular-set val_size=720    # a probe: S4Forecaster arguments for the irregular contender
+  ... --binned-set context_length=96    # the same for the S4 binned and S4 interpolated contenders
   ... --forecasts --out DIR    # also each contender's forecasts at the asked times, as CSV
 
 Each setting's table is followed by MAE and coverage by the wait: hours from the last
@@ -56,6 +57,7 @@ from s4ts.bench.versions import versions
 ID, TIME, TARGET = proto.ID, proto.TIME, proto.TARGET
 CONTENDERS = ("S4 irregular", "S4 binned", "S4 interpolated", "AutoETS", "NHITS")
 REFERENCE = "S4 regular, complete"
+BINNED_S4 = ("S4 binned", "S4 interpolated")  # the contenders --binned-set applies to
 # Contexts passed to predict: enough observations for any contender's context.
 HISTORY_DAYS = 14
 QUICK = {"max_epochs": 1, "batches_per_epoch": 2, "d_model": 8, "n_layers": 1}
@@ -132,14 +134,14 @@ def _to_asked(grid_forecasts: pd.DataFrame, last: list, asked: pd.DataFrame, cut
     return pd.concat(out, ignore_index=True)
 
 
-def s4_binned(frame, cuts, asked, spec, seed, quick, fill=False):
+def s4_binned(frame, cuts, asked, spec, seed, quick, fill=False, settings=None):
     """S4Forecaster on the bins: empty ones masked, or (`fill`) linearly interpolated as for
-    AutoETS and NHITS."""
+    AutoETS and NHITS. `settings`: S4Forecaster arguments of a probe (--binned-set)."""
     train = proto.bin_to_grid(frame[frame[TIME] <= cuts[0]], spec.step, end=cuts[0])
     if fill:
         train[TARGET] = train.groupby(ID)[TARGET].transform(lambda y: y.interpolate(limit_direction="both"))
     model = S4Forecaster(horizon=spec.steps_per_day, freq=_alias(spec.step), random_state=seed, verbose=False,
-                         **(QUICK if quick else {}))
+                         **(QUICK if quick else {}), **(settings or {}))
     model.fit(train)
     histories, last = _binned_histories(frame, cuts, spec, fill=fill)
     forecasts = model.predict(histories)
@@ -221,7 +223,8 @@ def run_setting(spec, native, removed, args, scales) -> dict:
     for name in args.models:
         started = time.perf_counter()
         try:
-            probe = {"settings": args.irregular_set} if name == "S4 irregular" and args.irregular_set else {}
+            settings = args.irregular_set if name == "S4 irregular" else args.binned_set if name in BINNED_S4 else {}
+            probe = {"settings": settings} if settings else {}
             forecasts = RUNNERS[name](frame, cuts, asked, spec, args.seed, args.quick, **probe)
         except ImportError as err:
             record["models"][name] = {"error": f"{type(err).__name__}: {err}"}
@@ -285,6 +288,19 @@ def targets(records: list[dict], references: dict) -> dict:
             "outage60_within_15pct": all(v <= 1.15 for v in within.values()) if within else None}
 
 
+def _probe_settings(parser: argparse.ArgumentParser, option: str, text: str, fixed: set[str]) -> dict:
+    """S4Forecaster arguments from `option`'s "key=value,..."; unknown names and the ones the
+    contenders set themselves are usage errors."""
+    try:
+        settings = parse_config("probe:" + text, set(inspect.signature(S4Forecaster).parameters))[1]
+    except ValueError as err:
+        parser.error(str(err).replace("--config probe", option))
+    taken = sorted(fixed & set(settings))
+    if taken:
+        parser.error(f"{option}: {taken} are set by the contender itself")
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(proto.SPECS), choices=list(proto.SPECS))
@@ -300,20 +316,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--irregular-set", default="", metavar="key=value,...",
                         help="S4Forecaster arguments for the S4 irregular contender (a probe of a setting; "
                              "recorded in the JSON), e.g. val_size=720")
+    parser.add_argument("--binned-set", default="", metavar="key=value,...",
+                        help="S4Forecaster arguments for the S4 binned and S4 interpolated contenders, "
+                             "e.g. context_length=96 (a minute a probe where the irregular fit takes many)")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--forecasts", action="store_true",
                         help="also write every contender's forecasts at the asked times to --out (CSV)")
     args = parser.parse_args(argv)
     if args.forecasts and args.out is None:
         parser.error("--forecasts writes into --out: give --out DIR")
-    try:
-        args.irregular_set = parse_config("irregular:" + args.irregular_set,
-                                          set(inspect.signature(S4Forecaster).parameters))[1]
-    except ValueError as err:
-        parser.error(str(err).replace("--config irregular", "--irregular-set"))
-    fixed = sorted({"time_grid", "verbose"} & set(args.irregular_set))
-    if fixed:
-        parser.error(f"--irregular-set: {fixed} are set by the irregular contender itself")
+    args.irregular_set = _probe_settings(parser, "--irregular-set", args.irregular_set, {"time_grid", "verbose"})
+    args.binned_set = _probe_settings(parser, "--binned-set", args.binned_set, {"freq", "verbose"})
     if args.quick:
         args.windows = min(args.windows, 2)
     if not 1 <= args.windows <= 14:
@@ -348,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} {REFERENCE}: MAE {ref['mae']:.4g}, MASE {ref['mase']:.4f}, "
               f"CRPS {ref.get('crps', float('nan')):.4f}, {ref['seconds']:.0f} s")
     final = {"quick": args.quick, "split": args.split, "seconds": round(time.perf_counter() - started, 1),
-             "seed": args.seed, "irregular_settings": args.irregular_set,
+             "seed": args.seed, "irregular_settings": args.irregular_set, "binned_settings": args.binned_set,
              "targets": targets(records, references),
              "mae": {f"{r['dataset']} {r['removed']:.0%}": {n: m.get("mae") for n, m in r["models"].items()}
                      for r in records},

@@ -47,8 +47,11 @@ def test_bad_options_are_usage_errors(capsys):
     assert "--windows must be 1..14" in usage_error(script, ["--windows", "0"], capsys)
     assert "'val_sise' is not an S4Forecaster parameter" in usage_error(
         script, ["--irregular-set", "val_sise=720"], capsys)
-    assert "['time_grid'] are set by the irregular contender" in usage_error(
+    assert "--irregular-set: ['time_grid'] are set by the contender" in usage_error(
         script, ["--irregular-set", "time_grid=regular"], capsys)
+    assert "--binned-set: ['freq'] are set by the contender" in usage_error(script, ["--binned-set", "freq=h"], capsys)
+    assert "'contxt_length' is not an S4Forecaster parameter" in usage_error(
+        script, ["--binned-set", "contxt_length=96"], capsys)
     assert "--forecasts writes into --out" in usage_error(script, ["--forecasts"], capsys)
 
 
@@ -83,3 +86,28 @@ def test_the_validation_split_is_recorded_and_scores_other_days(tmp_path):
     assert runs["validation"]["split"] == "validation" and runs["test"]["split"] == "test"
     # Other days, so other scores; both runs score the same model.
     assert runs["validation"]["mae"]["pedestrian 0%"]["AutoETS"] != runs["test"]["mae"]["pedestrian 0%"]["AutoETS"]
+
+
+def test_binned_settings_reach_the_binned_s4_contenders(monkeypatch):
+    from s4ts.bench import irregular as proto
+
+    script = load_script("irregular.py")
+    made = []
+
+    class Fitted(Exception):
+        pass
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            made.append(kwargs)
+
+        def fit(self, frame):
+            raise Fitted
+
+    monkeypatch.setattr(script, "S4Forecaster", Recorder)
+    times = pd.date_range("2020-01-01", periods=96, freq="h")
+    frame = pd.DataFrame({"unique_id": "a", "ds": times, "y": np.arange(96.0)})
+    with pytest.raises(Fitted):
+        script.RUNNERS["S4 interpolated"](frame, [times[-24]], frame.iloc[-3:], proto.SPECS["ETTh1"], 0, False,
+                                          settings={"context_length": 96})
+    assert made[0]["context_length"] == 96 and made[0]["freq"] == "h"
