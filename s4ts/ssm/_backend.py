@@ -1,4 +1,4 @@
-"""Choice of the kernel backend (pure torch or the optional pykeops), detected once."""
+"""Choice of the kernel backend (torch, torch.compile'd loops or the optional pykeops)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 
 import torch
 
-BACKENDS = ("torch", "keops")
+BACKENDS = ("torch", "compiled", "keops")
 ENV_BACKEND = "S4TS_CAUCHY_BACKEND"
 ENV_CACHE = "S4TS_KEOPS_CACHE"
 
@@ -37,14 +37,18 @@ def keops_available() -> bool:
 def resolve_backend(backend: str | None, device: torch.device) -> str:
     """Backend for Cauchy/Vandermonde: argument, else $S4TS_CAUCHY_BACKEND, else automatic.
 
-    Automatic means keops for CUDA tensors when pykeops is installed, torch
-    otherwise: on CPU the chunked torch backend measured 3x (DPLR) and 12x (S4D)
-    faster than keops at L = 4096 (benchmarks/kernel_speed.py), so keops runs on CPU
-    only when forced.
+    Automatic means keops for CUDA tensors when pykeops is installed, torch on other
+    CUDA tensors, and compiled on CPU: the Cauchy sums of the DPLR kernel in loops that
+    torch.compile fuses (cauchy_compiled.py; the Vandermonde of S4D stays a blocked
+    matmul, its torch path). On CPU the chunked torch backend measured 3x (DPLR) and 12x
+    (S4D) faster than keops at L = 4096 (benchmarks/kernel_speed.py), so keops runs on
+    CPU only when forced.
     """
     name = backend or os.environ.get(ENV_BACKEND, "").strip().lower() or None
     if name is None:
-        return "keops" if device.type == "cuda" and keops_available() else "torch"
+        if device.type == "cuda":
+            return "keops" if keops_available() else "torch"
+        return "compiled"
     if name not in BACKENDS:
         raise ValueError(
             f"unknown kernel backend {name!r} (from the argument or ${ENV_BACKEND}); "

@@ -9,14 +9,20 @@ matrix products instead of complex ones.
 
 The torch backend chunks over l; backward keeps the reciprocals up to `_SAVED_ELEMENTS`
 and recomputes them chunk by chunk beyond, so memory stays O(H (N + L)) at any length.
-The pykeops backend does the same reduction in a compiled kernel (CPU or GPU).
+The compiled backend (cauchy_compiled.py, the CPU default) writes the same sums as fused
+loops through torch.compile and falls back to the torch backend, with one warning, where
+compiling fails. The pykeops backend does the reduction in its own compiled kernel (CPU
+or GPU).
 """
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
-from s4ts.ssm._backend import resolve_backend
+from s4ts.ssm._backend import ENV_BACKEND, resolve_backend
+from s4ts.ssm.cauchy_compiled import CompiledUnavailable, cauchy_conjugate_compiled
 
 # Elements of one (H, N/2, chunk) block of pair reciprocals, counted twice: 4 MiB in complex64.
 _CHUNK_ELEMENTS = 2**20
@@ -31,11 +37,33 @@ def cauchy_conjugate(
 ) -> torch.Tensor:
     """Σ_n v/(iy - w) + conj(v)/(iy - conj(w)); v (H, K, N/2) complex, y (H, L) real,
     w (H, N/2) complex -> (H, K, L) complex."""
-    if resolve_backend(backend, v.device) == "keops":
+    name = resolve_backend(backend, v.device)
+    if name == "keops":
         return _cauchy_conjugate_keops(v, y, w)
+    if name == "compiled" and _compiled_failure is None:
+        try:
+            return cauchy_conjugate_compiled(v, y, w)
+        except CompiledUnavailable as err:
+            _note_compiled_failure(str(err))
     # v/(iy - w) + conj(v)/(iy - conj(w)) = (2iy Re v - 2 Re(v conj w)) / ((iy - w)(iy - conj w))
     coeff = torch.cat([v.real, (v * w.conj()[:, None]).real], dim=1)  # (H 2K N/2)
     return CauchyConjugate.apply(coeff, y, w)
+
+
+# Why torch.compile could not build the fused loops in this process (then the torch
+# backend serves every call), or None.
+_compiled_failure: str | None = None
+
+
+def _note_compiled_failure(reason: str) -> None:
+    global _compiled_failure
+    _compiled_failure = reason
+    warnings.warn(
+        f"the compiled Cauchy backend is not usable here ({reason}); using the torch backend "
+        f"(slower for the DPLR kernel). Set {ENV_BACKEND}=torch to skip the attempt.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def _pair_reciprocal(y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

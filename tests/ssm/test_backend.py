@@ -4,9 +4,9 @@ import torch
 from s4ts.ssm import _backend
 
 
-def test_automatic_choice_keeps_torch_on_cpu(monkeypatch):
+def test_automatic_choice_is_the_compiled_loops_on_cpu(monkeypatch):
     monkeypatch.delenv("S4TS_CAUCHY_BACKEND", raising=False)
-    assert _backend.resolve_backend(None, torch.device("cpu")) == "torch"
+    assert _backend.resolve_backend(None, torch.device("cpu")) == "compiled"
 
 
 def test_environment_variable_forces_a_backend(monkeypatch):

@@ -1,0 +1,84 @@
+"""The compiled (torch.compile) Cauchy backend: same sums and gradients as the torch backend,
+finite at long L, and a clear fallback where compiling fails."""
+
+import warnings
+
+import pytest
+import torch
+
+from s4ts.ssm import cauchy, cauchy_compiled
+from s4ts.ssm.cauchy import cauchy_conjugate
+from s4ts.ssm.cauchy_compiled import CauchyCompiled, CompiledUnavailable, cauchy_conjugate_compiled
+from s4ts.ssm.kernel import DPLRKernel
+
+
+def _pair_inputs(dtype=torch.float64, H=2, K=3, N2=4, F=9):
+    cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+    v = torch.randn(H, K, N2, dtype=cdtype, requires_grad=True)
+    w = torch.complex(-torch.rand(H, N2, dtype=dtype), 3 * torch.randn(H, N2, dtype=dtype)).requires_grad_()
+    y = 4 * torch.randn(H, F, dtype=dtype)
+    return v, y, w
+
+
+def test_compiled_sums_equal_the_full_basis_sum():
+    v, y, w = _pair_inputs()
+    both = lambda x: torch.cat([x, x.conj()], -1)  # the full basis
+    iy = torch.complex(torch.zeros_like(y), y)
+    full = (both(v)[:, :, :, None] / (iy[:, None, None, :] - both(w)[:, None, :, None])).sum(2)  # (H K F)
+    pairs = cauchy_conjugate_compiled(v, y, w)
+    assert torch.allclose(pairs, full, atol=1e-12)
+    weights = torch.randn(2, 3, 9, dtype=torch.complex128)
+    expected = torch.autograd.grad((full * weights).real.sum(), (v, w))
+    got = torch.autograd.grad((pairs * weights).real.sum(), (v, w))
+    assert all(torch.allclose(a, b, atol=1e-10) for a, b in zip(got, expected))
+    a, b = (torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    wr, wi = w.detach().real.clone().requires_grad_(), w.detach().imag.clone().requires_grad_()
+    assert torch.autograd.gradcheck(CauchyCompiled.apply, (a, b, wr, wi, y))
+
+
+@pytest.mark.parametrize("rate", [1.0, 1.7])
+def test_dplr_kernel_is_the_same_on_both_backends(monkeypatch, rate):
+    kernel = DPLRKernel(8, 16, channels=2)
+    with torch.no_grad():  # away from the structured init
+        for p in (kernel.P, kernel.B, kernel.imag, kernel.log_neg_real):
+            p.add_(0.05 * torch.randn_like(p))
+    weights = torch.randn(2, 8, 1000)
+    results = {}
+    for backend in ("torch", "compiled"):
+        monkeypatch.setenv("S4TS_CAUCHY_BACKEND", backend)
+        kernel.zero_grad()
+        K = kernel(1000, rate=rate)  # (C H L)
+        (K * weights).sum().backward()
+        results[backend] = (K.detach(), [p.grad.clone() for p in kernel.parameters()])
+    K_torch, grads_torch = results["torch"]
+    K_comp, grads_comp = results["compiled"]
+    assert ((K_comp - K_torch).norm() / K_torch.norm()) < 1e-5
+    for a, b in zip(grads_comp, grads_torch):
+        assert ((a - b).norm() / b.norm().clamp_min(1e-12)) < 1e-4
+
+
+def test_long_lengths_stay_finite(monkeypatch):
+    monkeypatch.setenv("S4TS_CAUCHY_BACKEND", "compiled")
+    kernel = DPLRKernel(4, 64, dt_min=1e-3, dt_max=1e-1)
+    K = kernel(65536)
+    K.pow(2).sum().backward()
+    assert torch.isfinite(K).all()
+    assert all(torch.isfinite(p.grad).all() for p in kernel.parameters())
+
+
+def test_a_failed_compile_falls_back_to_torch_with_one_warning(monkeypatch):
+    def no_compiler(*args):
+        raise RuntimeError("no C++ compiler found")
+
+    monkeypatch.setattr(cauchy_compiled, "_compiled", lambda: (no_compiler, no_compiler))
+    monkeypatch.setattr(cauchy, "_compiled_failure", None)
+    v, y, w = _pair_inputs()
+    with pytest.raises(CompiledUnavailable, match="no C\\+\\+ compiler"):
+        cauchy_conjugate_compiled(v, y, w)
+    with pytest.warns(RuntimeWarning, match="S4TS_CAUCHY_BACKEND=torch") as record:
+        out = cauchy_conjugate(v, y, w, backend="compiled")
+    assert "no C++ compiler found" in str(record[0].message)
+    assert torch.equal(out, cauchy_conjugate(v, y, w, backend="torch"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once: later calls go to torch quietly
+        cauchy_conjugate(v, y, w, backend="compiled")
