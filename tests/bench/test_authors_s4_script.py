@@ -40,7 +40,7 @@ def test_side_by_side_record(script, tmp_path, capsys):
     assert script.main(["--authors-dir", str(tmp_path), "--device", "cpu", "--lengths", "32", "64",
                         "--repeats", "2"]) == 0
     record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert record["authors_backend"] == "naive" and record["ours_backend"] == "torch"
+    assert record["authors_backend"] == "naive" and record["ours_backend"] == "compiled"
     for mode in ("dplr", "diag"):
         assert set(record["ours_over_authors"][mode]) == {"32", "64"}
         assert all(ratio > 0 for ratio in record["ours_over_authors"][mode].values())
