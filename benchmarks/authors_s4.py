@@ -9,7 +9,7 @@ of the per-repeat ratios. On CUDA also the peak memory of one forward + backward
 
 Their Cauchy/Vandermonde backend: --authors-backend (default: keops on CUDA when pykeops
 imports, else naive, their pure-torch fallback; their keops path does not run on CPU);
-ours: $S4TS_CAUCHY_BACKEND as usual (torch on CPU, keops on CUDA when installed).
+ours: $S4TS_CAUCHY_BACKEND as usual (compiled on CPU, keops on CUDA when installed).
 
     python benchmarks/authors_s4.py --authors-dir DIR [--modes dplr diag]
         [--lengths 1024 4096 16384] [--repeats 5] [--device cuda]

@@ -420,13 +420,11 @@ class DPLRKernel(_SSMBase):
                 (Pc[:, None] * P[None]).reshape(r * r, H, N2),
             ]
         ).transpose(0, 1)  # (H K N/2)
-        k = cauchy_conjugate(v, g_imag.expand(H, -1).contiguous(), dt[:, None] * Lambda)
-        k = k * dt[:, None, None]
-        k = k.transpose(0, 1)  # (K H F)
-        k00 = k[:Cc]  # (Cc H F)
-        k01 = k[Cc : Cc + Cc * r].reshape(Cc, r, H, -1)
-        k10 = k[Cc + Cc * r : Cc + Cc * r + r]  # (r H F)
-        k11 = k[Cc + Cc * r + r :].reshape(r, r, H, -1)
+        # The sums are linear in v: scaling v by Δ is scaling the (larger) result.
+        k = cauchy_conjugate(v * dt[:, None, None], g_imag.expand(H, -1).contiguous(), dt[:, None] * Lambda)
+        # split, not slicing: its backward is one concatenation, not a zero-filled tensor per part
+        k00, k01, k10, k11 = k.transpose(0, 1).split([Cc, Cc * r, r, r * r])  # (K H F) in four
+        k01, k11 = k01.reshape(Cc, r, H, -1), k11.reshape(r, r, H, -1)
         if r == 1:
             woodbury = k01[:, 0] * k10[0] / (1 + k11[0, 0])
         else:
