@@ -11,6 +11,7 @@ for every new step. Ends with one JSON line: the largest L's figures and, per L,
 ratios (`dplr_over_floor_by_L`, `s4d_over_floor_by_L` and the peak-memory maps).
 
     python benchmarks/kernel_speed.py [--lengths 256 512 1024 4096 16384] [--repeats 5]
+        [--backends torch compiled]   # also the DPLR layer under each backend, same rounds
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch
 
 from s4ts.bench.timing import BATCH, SEED, H, N, cuda_peak_bytes, interleaved_times
 from s4ts.nn import S4Layer
-from s4ts.ssm._backend import resolve_backend
+from s4ts.ssm._backend import BACKENDS, ENV_BACKEND, resolve_backend
 
 
 def make_case(kind: str, L: int, device: str):
@@ -52,6 +53,30 @@ def make_case(kind: str, L: int, device: str):
 def time_cases(kinds: tuple[str, ...], L: int, device: str, repeats: int) -> tuple[dict, dict]:
     """`interleaved_times` of this script's cases (the floor first) at length L."""
     return interleaved_times({k: make_case(k, L, device) for k in kinds}, device, repeats)
+
+
+def time_backends(backends: list[str], L: int, device: str, repeats: int) -> tuple[dict, dict]:
+    """The floor and one DPLR layer run under each Cauchy backend, taking turns in the same
+    rounds of one process (the backend is read from $S4TS_CAUCHY_BACKEND at every call)."""
+    layer = make_case("dplr", L, device)
+
+    def under(backend: str):
+        def run():
+            os.environ[ENV_BACKEND] = backend
+            layer()
+
+        return run
+
+    saved = os.environ.get(ENV_BACKEND)
+    try:
+        return interleaved_times(
+            {"floor": make_case("floor", L, device), **{b: under(b) for b in backends}}, device, repeats
+        )
+    finally:
+        if saved is None:
+            os.environ.pop(ENV_BACKEND, None)
+        else:
+            os.environ[ENV_BACKEND] = saved
 
 
 def peak_memory(kind: str, L: int, device: str) -> float:
@@ -113,6 +138,9 @@ def main() -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[256, 512, 1024, 4096, 16384])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=[],
+                        help="also time the DPLR layer under each of these Cauchy backends, in the "
+                             "same rounds (JSON: dplr_over_floor_by_backend)")
     args = parser.parse_args()
     backend = resolve_backend(None, torch.device(args.device))
     print(f"device={args.device} threads={torch.get_num_threads()} backend={backend} "
@@ -133,6 +161,16 @@ def main() -> None:
             "s4d_peak_mem_over_floor": m["diag"] / m["floor"],
             "dplr_peak_mem_over_floor": m["dplr"] / m["floor"],
         }
+    by_backend = {}
+    if args.backends:
+        print("\nThe DPLR layer under each Cauchy backend, taking turns in the same rounds:")
+        print(f"{'L':>6} {'floor ms':>9} " + " ".join(f"{b + ' ms':>12} {b + '/fl':>12}" for b in args.backends))
+        for L in args.lengths:
+            t, ratio = time_backends(args.backends, L, args.device, args.repeats)
+            print(f"{L:>6} {1e3 * t['floor']:>9.1f} "
+                  + " ".join(f"{1e3 * t[b]:>12.1f} {ratio[b]:>12.2f}" for b in args.backends))
+            for b in args.backends:
+                by_backend.setdefault(b, {})[str(L)] = round(ratio[b], 3)
     print("\nstep mode: 1000 steps after a 4096-step context (convolution timed on 20 evenly spaced steps, scaled to 1000)")
     speedups = {}
     for mode in ("diag", "dplr"):
@@ -143,6 +181,8 @@ def main() -> None:
     final["L"] = max(summary)
     for key in ("s4d_over_floor", "dplr_over_floor", "s4d_peak_mem_over_floor", "dplr_peak_mem_over_floor"):
         final[f"{key}_by_L"] = {str(L): round(row[key], 3) for L, row in summary.items()}
+    if by_backend:
+        final["dplr_over_floor_by_backend"] = by_backend
     final["step_speedup"] = min(speedups.values())
     final["device"] = args.device
     print(json.dumps(final))

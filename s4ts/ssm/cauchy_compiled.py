@@ -88,7 +88,7 @@ def _compiled():
 def _call(fn_index: int, *args):
     try:
         return _compiled()[fn_index](*args)
-    except Exception as err:  # noqa: BLE001 -- a missing compiler surfaces as many types
+    except Exception as err:  # a missing or broken compiler surfaces as many exception types
         raise CompiledUnavailable(f"{type(err).__name__}: {err}") from err
 
 
