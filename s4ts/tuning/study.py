@@ -287,7 +287,8 @@ def warn_short_trials(study, estimator) -> None:
         if "epochs" in trial.user_attrs:
             members = trial.user_attrs.get("params", {}).get("n_estimators", getattr(estimator, "n_estimators", 1))
             per_member.append(trial.user_attrs["epochs"] / max(1, int(members or 1)))
-    if len(per_member) < 2 or max_epochs is None or max_epochs <= 1:
+    # "auto" (the classifier's default) scales the budget with the data: more than one epoch.
+    if len(per_member) < 2 or max_epochs is None or (isinstance(max_epochs, int) and max_epochs <= 1):
         return
     median = statistics.median(per_member)
     if median <= 1:

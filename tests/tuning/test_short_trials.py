@@ -34,6 +34,11 @@ def test_no_warning_where_trials_train_as_the_refit_does(epochs, estimator):
         warn_short_trials(study_with(epochs), estimator)
 
 
+def test_an_automatic_epoch_budget_counts_as_more_than_one():
+    with pytest.warns(UserWarning, match=r"median of 1 epoch.*max_epochs=auto"):
+        warn_short_trials(study_with([1, 1]), classifier(max_epochs="auto"))
+
+
 def test_an_ensemble_counts_epochs_per_member():
     # three members of one epoch each report three epochs in all
     with pytest.warns(UserWarning, match="median of 1 epoch"):
