@@ -10,7 +10,8 @@ matrix products instead of complex ones.
 The torch backend chunks over l; backward keeps the reciprocals up to `_SAVED_ELEMENTS`
 and recomputes them chunk by chunk beyond, so memory stays O(H (N + L)) at any length.
 The compiled backend (cauchy_compiled.py, the CPU default) writes the same sums as fused
-loops through torch.compile and falls back to the torch backend, with one warning, where
+loops through torch.compile, and for rank 1 the Woodbury step after them too
+(`fused_dplr_spectrum`); it falls back to the torch backend, with one warning, where
 compiling fails. The pykeops backend does the reduction in its own compiled kernel (CPU
 or GPU).
 """
@@ -22,7 +23,7 @@ import warnings
 import torch
 
 from s4ts.ssm._backend import ENV_BACKEND, resolve_backend
-from s4ts.ssm.cauchy_compiled import CompiledUnavailable, cauchy_conjugate_compiled
+from s4ts.ssm.cauchy_compiled import CompiledUnavailable, cauchy_conjugate_compiled, dplr_spectrum_compiled
 
 # Elements of one (H, N/2, chunk) block of pair reciprocals, counted twice: 4 MiB in complex64.
 _CHUNK_ELEMENTS = 2**20
@@ -48,6 +49,22 @@ def cauchy_conjugate(
     # v/(iy - w) + conj(v)/(iy - conj(w)) = (2iy Re v - 2 Re(v conj w)) / ((iy - w)(iy - conj w))
     coeff = torch.cat([v.real, (v * w.conj()[:, None]).real], dim=1)  # (H 2K N/2)
     return CauchyConjugate.apply(coeff, y, w)
+
+
+def fused_dplr_spectrum(
+    v: torch.Tensor, y: torch.Tensor, w: torch.Tensor, front: torch.Tensor,
+    nyquist: torch.Tensor | None, channels: int, backend: str | None = None,
+) -> torch.Tensor | None:
+    """The rank-1 DPLR spectrum (channels, H, F[+1]) in fused loops where the compiled
+    backend serves (`dplr_spectrum_compiled`), else None: the caller then takes the Cauchy
+    sums from `cauchy_conjugate` and applies the Woodbury step itself."""
+    if resolve_backend(backend, v.device) != "compiled" or _compiled_failure is not None:
+        return None
+    try:
+        return dplr_spectrum_compiled(v, y, w, front, nyquist, channels)
+    except CompiledUnavailable as err:
+        _note_compiled_failure(str(err))
+        return None
 
 
 # Why torch.compile could not build the fused loops in this process (then the torch

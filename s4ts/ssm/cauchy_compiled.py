@@ -12,6 +12,11 @@ With a = Re v, b = Re(v conj w), p = |w|^2 - y^2 and q = -2 y Re w, one pair's t
     Re out[h, k, l] = Σ_n 2 (y a q - b p) / (p^2 + q^2)
     Im out[h, k, l] = Σ_n 2 (y a p + b q) / (p^2 + q^2)
 
+For the rank-1 DPLR kernel the same backend also fuses what follows the sums
+(`dplr_spectrum_compiled`): the Woodbury correction and the bilinear factor 2/(1+z) over the
+(K, H, F) sums, with their gradients derived by torch.compile; done with complex tensors
+these were a dozen passes over (H, F) arrays and cost as much as the sums themselves.
+
 Compiling needs a C++ compiler; the first call in a process compiles (seconds, cached on
 disk by torch across processes). When compiling fails, `CompiledUnavailable` carries the
 reason and the caller falls back to the torch backend.
@@ -79,10 +84,36 @@ def _backward(a, b, wr, wi, y, g_re, g_im):
     return torch.stack(grad_a, 1), torch.stack(grad_b, 1), grad_wr, 2 * wi * sum_re
 
 
+def _woodbury(k_re, k_im, f_re, f_im, nyquist, channels: int):
+    """Rank-1 spectrum f (k00 - k01 k10 / (1 + k11)) per output channel, in real arithmetic.
+
+    k's parts (H K F) hold the rows [C~B (channels), C~P (channels), P*B, P*P]; f's parts
+    (F) the bilinear factor 2/(1+z); nyquist (channels H) real or None, appended as the
+    last frequency. Returns the parts of K^ (channels H F[+1])."""
+    d_re, d_im = 1 + k_re[:, -1], k_im[:, -1]  # (H F) 1 + P*P
+    inv = 1 / (d_re * d_re + d_im * d_im)
+    s_re, s_im = (f_re * d_re + f_im * d_im) * inv, (f_im * d_re - f_re * d_im) * inv  # f / d
+    kb_re, kb_im = k_re[:, 2 * channels], k_im[:, 2 * channels]  # (H F) P*B
+    t_re, t_im = kb_re * s_re - kb_im * s_im, kb_re * s_im + kb_im * s_re  # f P*B / d
+    out_re, out_im = [], []
+    for c in range(channels):
+        a_re, a_im = k_re[:, c], k_im[:, c]  # C~B
+        b_re, b_im = k_re[:, channels + c], k_im[:, channels + c]  # C~P
+        re = a_re * f_re - a_im * f_im - (b_re * t_re - b_im * t_im)
+        im = a_re * f_im + a_im * f_re - (b_re * t_im + b_im * t_re)
+        if nyquist is not None:  # the limit at z = -1 is real
+            re, im = torch.cat([re, nyquist[c, :, None]], -1), torch.nn.functional.pad(im, (0, 1))
+        out_re.append(re)
+        out_im.append(im)
+    return torch.stack(out_re), torch.stack(out_im)
+
+
 @functools.lru_cache(maxsize=1)
 def _compiled():
-    """The two compiled functions (shapes dynamic, so one compile serves every L)."""
-    return torch.compile(_forward, dynamic=True), torch.compile(_backward, dynamic=True)
+    """The compiled functions (shapes dynamic, so one compile serves every L): the sums,
+    their hand-derived gradients, and the rank-1 Woodbury step (gradients by torch.compile)."""
+    return (torch.compile(_forward, dynamic=True), torch.compile(_backward, dynamic=True),
+            torch.compile(_woodbury, dynamic=True))
 
 
 def _call(fn_index: int, *args):
@@ -108,9 +139,24 @@ class CauchyCompiled(torch.autograd.Function):
         return (*grads, None)
 
 
+def _sums(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Re and Im of `cauchy_conjugate(v, y, w)` (H K F) from the fused loops."""
+    b = (v * w.conj()[:, None]).real
+    return CauchyCompiled.apply(v.real, b, w.real, w.imag, y)
+
+
 def cauchy_conjugate_compiled(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """`cauchy_conjugate` (v (H, K, N/2), y (H, F), w (H, N/2) -> (H, K, F) complex) in
     fused compiled loops; raises CompiledUnavailable when torch.compile cannot build them."""
-    b = (v * w.conj()[:, None]).real
-    out_re, out_im = CauchyCompiled.apply(v.real, b, w.real, w.imag, y)
-    return torch.complex(out_re, out_im)
+    return torch.complex(*_sums(v, y, w))
+
+
+def dplr_spectrum_compiled(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor, front: torch.Tensor,
+                           nyquist: torch.Tensor | None, channels: int) -> torch.Tensor:
+    """The rank-1 DPLR spectrum K^ (channels, H, F[+1]) complex from the Cauchy rows v
+    (H, 2 channels + 2, N/2) at y (H, F), poles w (H, N/2), the bilinear factor `front` (F)
+    complex and the Nyquist term (channels, H) real or None: `DPLRKernel._cauchy_kernel`'s
+    formula in fused loops. Raises CompiledUnavailable when torch.compile cannot build them."""
+    k_re, k_im = _sums(v, y, w)
+    f_re, f_im = front.real.contiguous(), front.imag.contiguous()
+    return torch.complex(*_call(2, k_re, k_im, f_re, f_im, nyquist, channels))

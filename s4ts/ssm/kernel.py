@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from s4ts.ssm import discretize, hippo
-from s4ts.ssm.cauchy import cauchy_conjugate
+from s4ts.ssm.cauchy import cauchy_conjugate, fused_dplr_spectrum
 from s4ts.ssm.hippo import diag_init
 from s4ts.ssm.vandermonde import power_sum, vandermonde
 
@@ -421,7 +421,16 @@ class DPLRKernel(_SSMBase):
             ]
         ).transpose(0, 1)  # (H K N/2)
         # The sums are linear in v: scaling v by Δ is scaling the (larger) result.
-        k = cauchy_conjugate(v * dt[:, None, None], g_imag.expand(H, -1).contiguous(), dt[:, None] * Lambda)
+        v, y, w = v * dt[:, None, None], g_imag.expand(H, -1).contiguous(), dt[:, None] * Lambda
+        front = 2 / (1 + z)  # (F)
+        # At z = -1 the bilinear map sends g to infinity; the limit is Δ/2 C~ B, and C~ B
+        # over both halves of each pair is twice the real part over one.
+        nyq = (dt * (C_tilde * B).sum(-1).real).to(real) if has_nyquist else None  # (Cc H)
+        # The compiled backend runs the rank-1 formula below as fused loops.
+        K_hat = fused_dplr_spectrum(v, y, w, front, nyq, Cc) if r == 1 else None
+        if K_hat is not None:
+            return torch.fft.irfft(K_hat, n=L)  # (Cc H L)
+        k = cauchy_conjugate(v, y, w)
         # split, not slicing: its backward is one concatenation, not a zero-filled tensor per part
         k00, k01, k10, k11 = k.transpose(0, 1).split([Cc, Cc * r, r, r * r])  # (K H F) in four
         k01, k11 = k01.reshape(Cc, r, H, -1), k11.reshape(r, r, H, -1)
@@ -432,12 +441,9 @@ class DPLRKernel(_SSMBase):
             m = eye + k11.permute(2, 3, 0, 1)  # (H F r r)
             sol = torch.linalg.solve(m, k10.permute(1, 2, 0)[..., None])[..., 0]  # (H F r)
             woodbury = torch.einsum("crhf,hfr->chf", k01, sol)
-        K_hat = 2 / (1 + z) * (k00 - woodbury)  # (Cc H F)
+        K_hat = front * (k00 - woodbury)  # (Cc H F)
         if has_nyquist:
-            # At z = -1 the bilinear map sends g to infinity; the limit is Δ/2 C~ B, and
-            # C~ B over both halves of each pair is twice the real part over one.
-            nyq = (dt * (C_tilde * B).sum(-1).real).to(K_hat.dtype)  # (Cc H)
-            K_hat = torch.cat([K_hat, nyq[..., None]], dim=-1)
+            K_hat = torch.cat([K_hat, nyq[..., None].to(K_hat.dtype)], dim=-1)
         return torch.fft.irfft(K_hat, n=L)  # (Cc H L)
 
 

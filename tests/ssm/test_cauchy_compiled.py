@@ -64,7 +64,7 @@ def test_a_failed_compile_falls_back_to_torch_with_one_warning(monkeypatch):
     def no_compiler(*args):
         raise RuntimeError("no C++ compiler found")
 
-    monkeypatch.setattr(cauchy_compiled, "_compiled", lambda: (no_compiler, no_compiler))
+    monkeypatch.setattr(cauchy_compiled, "_compiled", lambda: (no_compiler,) * 3)
     monkeypatch.setattr(cauchy, "_compiled_failure", None)
     v, y, w = _pair_inputs()
     with pytest.raises(CompiledUnavailable, match="no C\\+\\+ compiler"):
@@ -76,3 +76,17 @@ def test_a_failed_compile_falls_back_to_torch_with_one_warning(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # said once: later calls go to torch quietly
         cauchy_conjugate(v, y, w, backend="compiled")
+
+
+def test_a_failed_compile_of_the_fused_spectrum_falls_back_too(monkeypatch):
+    def no_compiler(*args):
+        raise RuntimeError("no C++ compiler found")
+
+    monkeypatch.setattr(cauchy_compiled, "_compiled", lambda: (no_compiler,) * 3)
+    monkeypatch.setattr(cauchy, "_compiled_failure", None)
+    kernel = DPLRKernel(3, 8)
+    monkeypatch.setenv("S4TS_CAUCHY_BACKEND", "compiled")
+    with pytest.warns(RuntimeWarning, match="no C\\+\\+ compiler found"):
+        K = kernel(20)
+    monkeypatch.setenv("S4TS_CAUCHY_BACKEND", "torch")
+    assert torch.equal(K, kernel(20))

@@ -50,17 +50,20 @@ def test_dplr_kernel_at_init_matches_the_real_hippo_system(measure, N, L):
     assert rel_err(k(L), powers_kernel(dA, dB, C_orig, L)) < 1e-6
 
 
+@pytest.mark.parametrize("backend", ["torch", "compiled"])
 @pytest.mark.parametrize("measure", ["legs", "legt"])
-@pytest.mark.parametrize("rate", [1.0, 2.5])
-def test_dplr_kernel_with_trained_parameters_matches_dense(measure, rate):
+@pytest.mark.parametrize(("rate", "L"), [(1.0, 200), (2.5, 200), (1.0, 201)])
+def test_dplr_kernel_with_trained_parameters_matches_dense(monkeypatch, backend, measure, rate, L):
+    # compiled: the rank-1 spectrum in fused loops (with the Nyquist term at even L)
+    monkeypatch.setenv("S4TS_CAUCHY_BACKEND", backend)
     k = DPLRKernel(3, 8, channels=2, init=measure).double()
     with torch.no_grad():  # move away from the structured init
         for p in (k.P, k.B, k.imag, k.log_neg_real, k.log_dt):
             p.add_(0.1 * torch.randn_like(p))
     A, B, C = k.dense()
     dA, dB = discretize.bilinear(A, B, k.dt(rate).to(A.dtype))
-    ref = powers_kernel(dA, dB, C, 200).real
-    assert rel_err(k(200, rate=rate), ref) < 1e-6
+    ref = powers_kernel(dA, dB, C, L).real
+    assert rel_err(k(L, rate=rate), ref) < 1e-6
 
 
 @pytest.mark.parametrize("init", ["diag-lin", "diag-inv", "diag-legs"])
@@ -95,8 +98,10 @@ def _kernel_gradcheck(kernel, L):
     assert torch.autograd.gradcheck(fn, params, atol=1e-6, rtol=1e-5)
 
 
-def test_dplr_kernel_gradients():
-    _kernel_gradcheck(DPLRKernel(2, 4, channels=1).double(), 12)
+@pytest.mark.parametrize("backend", ["torch", "compiled"])
+def test_dplr_kernel_gradients(monkeypatch, backend):
+    monkeypatch.setenv("S4TS_CAUCHY_BACKEND", backend)
+    _kernel_gradcheck(DPLRKernel(3, 8, channels=2).double(), 14)  # the dense test's compiled graph
 
 
 def test_diag_kernel_gradients():
