@@ -23,7 +23,11 @@ import warnings
 import torch
 
 from s4ts.ssm._backend import ENV_BACKEND, resolve_backend
-from s4ts.ssm.cauchy_compiled import CompiledUnavailable, cauchy_conjugate_compiled, dplr_spectrum_compiled
+from s4ts.ssm.cauchy_compiled import (
+    CompiledUnavailable,
+    cauchy_conjugate_compiled,
+    dplr_spectrum_compiled,
+)
 
 # Elements of one (H, N/2, chunk) block of pair reciprocals, counted twice: 4 MiB in complex64.
 _CHUNK_ELEMENTS = 2**20
