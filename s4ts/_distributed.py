@@ -14,11 +14,16 @@ refused.
 
 from __future__ import annotations
 
+import atexit
+import functools
+
+import lightning as L
 import numpy as np
+import torch
 from lightning.fabric.utilities.rank_zero import rank_zero_only
 from lightning.pytorch.strategies import DDPStrategy
 
-__all__ = ["STRATEGIES", "check_distributed_params", "is_distributed", "is_global_zero"]
+__all__ = ["STRATEGIES", "ProcessGroupCleanup", "check_distributed_params", "is_distributed", "is_global_zero"]
 
 STRATEGIES = ("auto", "ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
 _SUFFIXES = ("", "_find_unused_parameters_true", "_find_unused_parameters_false")
@@ -57,3 +62,26 @@ def is_global_zero() -> bool:
     """Whether this process is rank 0 (always, outside distributed training): the one that
     writes files."""
     return getattr(rank_zero_only, "rank", 0) == 0
+
+
+class ProcessGroupCleanup(L.Callback):
+    """Destroy the process group when a training process exits.
+
+    Lightning registers that at exit for NCCL only. A gloo group still alive at interpreter
+    shutdown can abort its process (SIGABRT, "terminate called without an active exception")
+    while gloo's threads hold tensors; spawned CPU fits failed that way now and then."""
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if trainer.world_size > 1:
+            _destroy_group_at_exit()
+
+
+@functools.cache
+def _destroy_group_at_exit() -> None:
+    """Register, once per process, the group's destruction while the interpreter is intact."""
+    atexit.register(_destroy_group)
+
+
+def _destroy_group() -> None:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()

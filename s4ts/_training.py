@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from s4ts._distributed import check_distributed_params, is_distributed
+from s4ts._distributed import ProcessGroupCleanup, check_distributed_params, is_distributed
 
 __all__ = [
     "EpochLines", "KeepBest", "TrainingResult", "check_training_params", "extra_callbacks", "fit_module",
@@ -222,6 +222,8 @@ def fit_module(
     progress_bar = est.verbose and sys.stdout.isatty()
     if est.verbose and not progress_bar:
         callbacks.append(EpochLines())
+    if is_distributed(est):
+        callbacks.append(ProcessGroupCleanup())
     callbacks.extend(_EXTRA_CALLBACKS.get())
     max_time = est.max_time if max_time is None else max_time
     if max_time is not None and not isinstance(max_time, timedelta):
