@@ -14,8 +14,8 @@ With a = Re v, b = Re(v conj w), p = |w|^2 - y^2 and q = -2 y Re w, one pair's t
 
 For the rank-1 DPLR kernel the same backend also fuses what follows the sums
 (`dplr_spectrum_compiled`): the Woodbury correction and the bilinear factor 2/(1+z) over the
-(K, H, F) sums, with their gradients derived by torch.compile; done with complex tensors
-these were a dozen passes over (H, F) arrays and cost as much as the sums themselves.
+(K, H, F) sums, with hand-derived gradients; done with complex tensors these were a dozen
+passes over (H, F) arrays and cost as much as the sums themselves.
 
 Compiling needs a C++ compiler; the first call in a process compiles (seconds, cached on
 disk by torch across processes). When compiling fails, `CompiledUnavailable` carries the
@@ -84,22 +84,27 @@ def _backward(a, b, wr, wi, y, g_re, g_im):
     return torch.stack(grad_a, 1), torch.stack(grad_b, 1), grad_wr, 2 * wi * sum_re
 
 
+def _ratios(k_re, k_im, f_re, f_im, channels: int):
+    """Parts of d = 1 + P*P, 1/|d|^2, s = f/d and T = f P*B / d (H F) from k's rows."""
+    d_re, d_im = 1 + k_re[:, -1], k_im[:, -1]
+    inv = 1 / (d_re * d_re + d_im * d_im)
+    s_re, s_im = (f_re * d_re + f_im * d_im) * inv, (f_im * d_re - f_re * d_im) * inv
+    kb_re, kb_im = k_re[:, 2 * channels], k_im[:, 2 * channels]  # P*B
+    return d_re, d_im, inv, s_re, s_im, kb_re * s_re - kb_im * s_im, kb_re * s_im + kb_im * s_re
+
+
 def _woodbury(k_re, k_im, f_re, f_im, nyquist, channels: int):
     """Rank-1 spectrum f (k00 - k01 k10 / (1 + k11)) per output channel, in real arithmetic.
 
     k's parts (H K F) hold the rows [C~B (channels), C~P (channels), P*B, P*P]; f's parts
     (F) the bilinear factor 2/(1+z); nyquist (channels H) real or None, appended as the
     last frequency. Returns the parts of K^ (channels H F[+1])."""
-    d_re, d_im = 1 + k_re[:, -1], k_im[:, -1]  # (H F) 1 + P*P
-    inv = 1 / (d_re * d_re + d_im * d_im)
-    s_re, s_im = (f_re * d_re + f_im * d_im) * inv, (f_im * d_re - f_re * d_im) * inv  # f / d
-    kb_re, kb_im = k_re[:, 2 * channels], k_im[:, 2 * channels]  # (H F) P*B
-    t_re, t_im = kb_re * s_re - kb_im * s_im, kb_re * s_im + kb_im * s_re  # f P*B / d
+    *_, t_re, t_im = _ratios(k_re, k_im, f_re, f_im, channels)  # T = f P*B / (1 + P*P)
     out_re, out_im = [], []
     for c in range(channels):
         a_re, a_im = k_re[:, c], k_im[:, c]  # C~B
         b_re, b_im = k_re[:, channels + c], k_im[:, channels + c]  # C~P
-        re = a_re * f_re - a_im * f_im - (b_re * t_re - b_im * t_im)
+        re = a_re * f_re - a_im * f_im - (b_re * t_re - b_im * t_im)  # f C~B - C~P T
         im = a_re * f_im + a_im * f_re - (b_re * t_im + b_im * t_re)
         if nyquist is not None:  # the limit at z = -1 is real
             re, im = torch.cat([re, nyquist[c, :, None]], -1), torch.nn.functional.pad(im, (0, 1))
@@ -108,12 +113,53 @@ def _woodbury(k_re, k_im, f_re, f_im, nyquist, channels: int):
     return torch.stack(out_re), torch.stack(out_im)
 
 
+def _woodbury_backward(k_re, k_im, f_re, f_im, g_re, g_im, channels: int, nyquist: bool):
+    """Gradients of k's parts (H K F) and of the Nyquist term (channels H, or None) from
+    g = dL/dRe K^ + i dL/dIm K^ (channels H F[+1]). For out = z w the gradient of z is
+    g conj(w): of C~B g conj(f), of C~P -g conj(T), of T G_T = -Σ_c g conj(C~P), of P*B
+    G_T conj(s), of P*P -G_T conj(T/d)."""
+    if nyquist:  # the last frequency's gradient goes to the Nyquist term (slicing by the
+        # last index, not by F: indexing with the size made torch.compile specialise on it)
+        g_tail, g_re, g_im = g_re[:, :, -1], g_re[:, :, :-1], g_im[:, :, :-1]
+    d_re, d_im, inv, s_re, s_im, t_re, t_im = _ratios(k_re, k_im, f_re, f_im, channels)
+    rows_re, rows_im, tail_re, tail_im = [], [], [], []
+    gT_re = gT_im = 0
+    for c in range(channels):
+        G_re, G_im = g_re[c], g_im[c]  # (H F)
+        rows_re.append(G_re * f_re + G_im * f_im)
+        rows_im.append(G_im * f_re - G_re * f_im)
+        tail_re.append(-(G_re * t_re + G_im * t_im))
+        tail_im.append(-(G_im * t_re - G_re * t_im))
+        b_re, b_im = k_re[:, channels + c], k_im[:, channels + c]
+        gT_re = gT_re - (G_re * b_re + G_im * b_im)
+        gT_im = gT_im - (G_im * b_re - G_re * b_im)
+    q_re, q_im = (t_re * d_re + t_im * d_im) * inv, (t_im * d_re - t_re * d_im) * inv  # T / d
+    grad_re = torch.stack([*rows_re, *tail_re, gT_re * s_re + gT_im * s_im, -(gT_re * q_re + gT_im * q_im)], 1)
+    grad_im = torch.stack([*rows_im, *tail_im, gT_im * s_re - gT_re * s_im, -(gT_im * q_re - gT_re * q_im)], 1)
+    return grad_re, grad_im, g_tail if nyquist else None
+
+
+def _spectrum_forward(a, b, wr, wi, y, f_re, f_im, nyquist, channels: int):
+    """`_forward` then `_woodbury` in one compiled graph (each graph is seconds to build):
+    the sums' parts (H K F), kept for backward, and K^'s parts (channels H F[+1])."""
+    k_re, k_im = _forward(a, b, wr, wi, y)
+    return k_re, k_im, *_woodbury(k_re, k_im, f_re, f_im, nyquist, channels)
+
+
+def _spectrum_backward(a, b, wr, wi, y, k_re, k_im, f_re, f_im, g_re, g_im, channels: int, nyquist: bool):
+    """`_woodbury_backward` then `_backward` in one compiled graph: the gradients of a, b,
+    Re w, Im w and of the Nyquist term (or None)."""
+    gk_re, gk_im, g_tail = _woodbury_backward(k_re, k_im, f_re, f_im, g_re, g_im, channels, nyquist)
+    return (*_backward(a, b, wr, wi, y, gk_re, gk_im), g_tail)
+
+
 @functools.lru_cache(maxsize=1)
 def _compiled():
-    """The compiled functions (shapes dynamic, so one compile serves every L): the sums,
-    their hand-derived gradients, and the rank-1 Woodbury step (gradients by torch.compile)."""
-    return (torch.compile(_forward, dynamic=True), torch.compile(_backward, dynamic=True),
-            torch.compile(_woodbury, dynamic=True))
+    """The compiled functions, built at their first call (shapes dynamic, so one build serves
+    every L): the sums and their hand-derived gradients, and the same followed by the rank-1
+    Woodbury step."""
+    return tuple(torch.compile(fn, dynamic=True)
+                 for fn in (_forward, _backward, _spectrum_forward, _spectrum_backward))
 
 
 def _call(fn_index: int, *args):
@@ -139,16 +185,32 @@ class CauchyCompiled(torch.autograd.Function):
         return (*grads, None)
 
 
-def _sums(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Re and Im of `cauchy_conjugate(v, y, w)` (H K F) from the fused loops."""
-    b = (v * w.conj()[:, None]).real
-    return CauchyCompiled.apply(v.real, b, w.real, w.imag, y)
-
-
 def cauchy_conjugate_compiled(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """`cauchy_conjugate` (v (H, K, N/2), y (H, F), w (H, N/2) -> (H, K, F) complex) in
     fused compiled loops; raises CompiledUnavailable when torch.compile cannot build them."""
-    return torch.complex(*_sums(v, y, w))
+    b = (v * w.conj()[:, None]).real
+    return torch.complex(*CauchyCompiled.apply(v.real, b, w.real, w.imag, y))
+
+
+class DPLRSpectrumCompiled(torch.autograd.Function):
+    """The sums of `CauchyCompiled` followed by the rank-1 Woodbury step: a, b (H K N/2), w's
+    parts (H N/2), y (H F), the bilinear factor's parts f (F), the Nyquist term (channels H)
+    or None, and `channels`; returns the parts of K^ (channels H F[+1]). y and f get no
+    gradient."""
+
+    @staticmethod
+    def forward(ctx, a, b, wr, wi, y, f_re, f_im, nyquist, channels):
+        k_re, k_im, out_re, out_im = _call(2, a, b, wr, wi, y, f_re, f_im, nyquist, channels)
+        ctx.save_for_backward(a, b, wr, wi, y, k_re, k_im, f_re, f_im)
+        ctx.channels, ctx.nyquist = channels, nyquist is not None
+        return out_re, out_im
+
+    @staticmethod
+    def backward(ctx, g_re, g_im):
+        a, b, wr, wi, y, k_re, k_im, f_re, f_im = ctx.saved_tensors
+        *grads, g_nyquist = _call(3, a, b, wr, wi, y, k_re, k_im, f_re, f_im, g_re.contiguous(),
+                                  g_im.contiguous(), ctx.channels, ctx.nyquist)
+        return (*grads, None, None, None, g_nyquist, None)
 
 
 def dplr_spectrum_compiled(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor, front: torch.Tensor,
@@ -157,6 +219,6 @@ def dplr_spectrum_compiled(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor, fr
     (H, 2 channels + 2, N/2) at y (H, F), poles w (H, N/2), the bilinear factor `front` (F)
     complex and the Nyquist term (channels, H) real or None: `DPLRKernel._cauchy_kernel`'s
     formula in fused loops. Raises CompiledUnavailable when torch.compile cannot build them."""
-    k_re, k_im = _sums(v, y, w)
+    b = (v * w.conj()[:, None]).real
     f_re, f_im = front.real.contiguous(), front.imag.contiguous()
-    return torch.complex(*_call(2, k_re, k_im, f_re, f_im, nyquist, channels))
+    return torch.complex(*DPLRSpectrumCompiled.apply(v.real, b, w.real, w.imag, y, f_re, f_im, nyquist, channels))

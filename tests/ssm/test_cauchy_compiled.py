@@ -8,7 +8,12 @@ import torch
 
 from s4ts.ssm import cauchy, cauchy_compiled
 from s4ts.ssm.cauchy import cauchy_conjugate
-from s4ts.ssm.cauchy_compiled import CauchyCompiled, CompiledUnavailable, cauchy_conjugate_compiled
+from s4ts.ssm.cauchy_compiled import (
+    CauchyCompiled,
+    CompiledUnavailable,
+    DPLRSpectrumCompiled,
+    cauchy_conjugate_compiled,
+)
 from s4ts.ssm.kernel import DPLRKernel
 
 
@@ -26,6 +31,23 @@ def test_compiled_gradients_pass_gradcheck():
     a, b = (torch.randn(2, 3, 4, dtype=torch.float64, requires_grad=True) for _ in range(2))
     wr, wi = w.detach().real.clone().requires_grad_(), w.detach().imag.clone().requires_grad_()
     assert torch.autograd.gradcheck(CauchyCompiled.apply, (a, b, wr, wi, y))
+
+
+@pytest.mark.parametrize("nyquist", [True, False])
+def test_fused_spectrum_gradients_pass_gradcheck(nyquist):
+    # two output channels: K = 6 rows; H = 2, N/2 = 4, F = 5 (no size shared with K)
+    _, y, w = _pair_inputs(F=5)
+    a, b = (torch.randn(2, 6, 4, dtype=torch.float64, requires_grad=True) for _ in range(2))
+    wr, wi = w.detach().real.clone().requires_grad_(), w.detach().imag.clone().requires_grad_()
+    f_re, f_im = torch.randn(5, dtype=torch.float64), torch.randn(5, dtype=torch.float64)
+    tail = torch.randn(2, 2, dtype=torch.float64, requires_grad=True) if nyquist else None
+    assert torch.autograd.gradcheck(
+        lambda *args: DPLRSpectrumCompiled.apply(*args[:7], tail, 2), (a, b, wr, wi, y, f_re, f_im)
+    )
+    if nyquist:
+        assert torch.autograd.gradcheck(
+            lambda t: DPLRSpectrumCompiled.apply(a, b, wr, wi, y, f_re, f_im, t, 2), (tail,)
+        )
 
 
 @pytest.mark.parametrize("rate", [1.0, 1.7])
@@ -90,3 +112,19 @@ def test_a_failed_compile_of_the_fused_spectrum_falls_back_too(monkeypatch):
         K = kernel(20)
     monkeypatch.setenv("S4TS_CAUCHY_BACKEND", "torch")
     assert torch.equal(K, kernel(20))
+
+
+def test_one_build_serves_every_length(monkeypatch):
+    # dynamic shapes: a new length must not build new loops (each build takes seconds)
+    from torch._dynamo.utils import counters
+
+    monkeypatch.setenv("S4TS_CAUCHY_BACKEND", "compiled")
+    kernel = DPLRKernel(6, 16, channels=1)  # training: each longer L is computed anew
+
+    def graphs_after(L):
+        kernel(L).sum().backward()
+        return counters["stats"]["unique_graphs"]
+
+    built = graphs_after(600)
+    assert built > 0
+    assert graphs_after(1000) == built and graphs_after(1600) == built
