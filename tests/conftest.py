@@ -22,5 +22,16 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture(autouse=True)
+def _cauchy_backend(request, monkeypatch):
+    """Estimator-level tests run the DPLR kernel on the torch backend unless
+    $S4TS_CAUCHY_BACKEND says otherwise: the compiled backend builds its loops once per
+    process and shape class (seconds to tens of seconds each: tuning workers, CLI and
+    distributed runs are processes of their own), and it is tested where the kernel is the
+    subject, tests/ssm and tests/nn, which keep the automatic choice."""
+    if request.node.path.parent.name not in ("ssm", "nn") and "S4TS_CAUCHY_BACKEND" not in os.environ:
+        monkeypatch.setenv("S4TS_CAUCHY_BACKEND", "torch")
+
+
+@pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)

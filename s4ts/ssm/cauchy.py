@@ -12,21 +12,22 @@ and recomputes them chunk by chunk beyond, so memory stays O(H (N + L)) at any l
 The compiled backend (cauchy_compiled.py, the CPU default) writes the same sums as fused
 loops through torch.compile, and for rank 1 the Woodbury step after them too
 (`fused_dplr_spectrum`); it falls back to the torch backend, with one warning, where
-compiling fails. The pykeops backend does the reduction in its own compiled kernel (CPU
+compiling fails. It serves the calls that record a gradient (training); the others take
+the torch backend, so forecasting from a loaded model builds nothing. The pykeops backend does the reduction in its own compiled kernel (CPU
 or GPU).
 """
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 
-from s4ts.ssm._backend import ENV_BACKEND, resolve_backend
+from s4ts.ssm._backend import resolve_backend
 from s4ts.ssm.cauchy_compiled import (
     CompiledUnavailable,
     cauchy_conjugate_compiled,
+    compiled_usable,
     dplr_spectrum_compiled,
+    note_compiled_failure,
 )
 
 # Elements of one (H, N/2, chunk) block of pair reciprocals, counted twice: 4 MiB in complex64.
@@ -45,14 +46,21 @@ def cauchy_conjugate(
     name = resolve_backend(backend, v.device)
     if name == "keops":
         return _cauchy_conjugate_keops(v, y, w)
-    if name == "compiled" and _compiled_failure is None:
+    if name == "compiled" and _trains(v, w):
         try:
             return cauchy_conjugate_compiled(v, y, w)
         except CompiledUnavailable as err:
-            _note_compiled_failure(str(err))
+            note_compiled_failure(str(err))
     # v/(iy - w) + conj(v)/(iy - conj(w)) = (2iy Re v - 2 Re(v conj w)) / ((iy - w)(iy - conj w))
     coeff = torch.cat([v.real, (v * w.conj()[:, None]).real], dim=1)  # (H 2K N/2)
     return CauchyConjugate.apply(coeff, y, w)
+
+
+def _trains(*tensors: torch.Tensor) -> bool:
+    """Whether a call takes the compiled loops: where they build (once per process) and the
+    call records a gradient. Calls without one (forecasts, validation) run the torch backend,
+    a few milliseconds more per kernel, so a process that only predicts builds nothing."""
+    return compiled_usable() and torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
 
 
 def fused_dplr_spectrum(
@@ -62,29 +70,13 @@ def fused_dplr_spectrum(
     """The rank-1 DPLR spectrum (channels, H, F[+1]) in fused loops where the compiled
     backend serves (`dplr_spectrum_compiled`), else None: the caller then takes the Cauchy
     sums from `cauchy_conjugate` and applies the Woodbury step itself."""
-    if resolve_backend(backend, v.device) != "compiled" or _compiled_failure is not None:
+    if resolve_backend(backend, v.device) != "compiled" or not _trains(v, w):
         return None
     try:
         return dplr_spectrum_compiled(v, y, w, front, nyquist, channels)
     except CompiledUnavailable as err:
-        _note_compiled_failure(str(err))
+        note_compiled_failure(str(err))
         return None
-
-
-# Why torch.compile could not build the fused loops in this process (then the torch
-# backend serves every call), or None.
-_compiled_failure: str | None = None
-
-
-def _note_compiled_failure(reason: str) -> None:
-    global _compiled_failure
-    _compiled_failure = reason
-    warnings.warn(
-        f"the compiled Cauchy backend is not usable here ({reason}); using the torch backend "
-        f"(slower for the DPLR kernel). Set {ENV_BACKEND}=torch to skip the attempt.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
 
 
 def _pair_reciprocal(y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:

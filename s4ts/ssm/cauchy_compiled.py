@@ -19,14 +19,18 @@ passes over (H, F) arrays and cost as much as the sums themselves.
 
 Compiling needs a C++ compiler; the first call in a process compiles (seconds, cached on
 disk by torch across processes). When compiling fails, `CompiledUnavailable` carries the
-reason and the caller falls back to the torch backend.
+reason and the caller falls back to the torch backend; a gradient whose build fails is
+computed once by the same expressions uncompiled, and later calls take the torch backend.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 
 import torch
+
+from s4ts.ssm._backend import ENV_BACKEND
 
 
 class CompiledUnavailable(RuntimeError):
@@ -169,6 +173,40 @@ def _call(fn_index: int, *args):
         raise CompiledUnavailable(f"{type(err).__name__}: {err}") from err
 
 
+def _call_backward(fn_index: int, *args):
+    """A compiled gradient, or where its build fails (after a forward that built), the same
+    expressions run uncompiled for this call (their temporaries are (H, N/2, F)); later
+    calls take the torch backend."""
+    try:
+        return _call(fn_index, *args)
+    except CompiledUnavailable as err:
+        note_compiled_failure(f"{err} (building the gradient)")
+        eager = (_forward, _backward, _spectrum_forward, _spectrum_backward)[fn_index]
+        return eager(*args)
+
+
+# Why torch.compile could not build the fused loops in this process (then the torch
+# backend serves every later call), or None.
+_failure: str | None = None
+
+
+def compiled_usable() -> bool:
+    """False once a build of the fused loops has failed in this process."""
+    return _failure is None
+
+
+def note_compiled_failure(reason: str) -> None:
+    """Remember that the fused loops cannot be built here and say so once."""
+    global _failure
+    _failure = reason
+    warnings.warn(
+        f"the compiled Cauchy backend is not usable here ({reason}); using the torch backend "
+        f"(slower for the DPLR kernel). Set {ENV_BACKEND}=torch to skip the attempt.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
 class CauchyCompiled(torch.autograd.Function):
     """Fused `cauchy_conjugate` from a = Re v, b = Re(v conj w) (H K N/2), y (H F) and
     w's parts (H N/2); returns (Re out, Im out) (H K F). y gets no gradient."""
@@ -181,7 +219,7 @@ class CauchyCompiled(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g_re, g_im):
         a, b, wr, wi, y = ctx.saved_tensors
-        grads = _call(1, a, b, wr, wi, y, g_re.contiguous(), g_im.contiguous())
+        grads = _call_backward(1, a, b, wr, wi, y, g_re.contiguous(), g_im.contiguous())
         return (*grads, None)
 
 
@@ -208,8 +246,9 @@ class DPLRSpectrumCompiled(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g_re, g_im):
         a, b, wr, wi, y, k_re, k_im, f_re, f_im = ctx.saved_tensors
-        *grads, g_nyquist = _call(3, a, b, wr, wi, y, k_re, k_im, f_re, f_im, g_re.contiguous(),
-                                  g_im.contiguous(), ctx.channels, ctx.nyquist)
+        *grads, g_nyquist = _call_backward(
+            3, a, b, wr, wi, y, k_re, k_im, f_re, f_im, g_re.contiguous(), g_im.contiguous(), ctx.channels, ctx.nyquist
+        )
         return (*grads, None, None, None, g_nyquist, None)
 
 
