@@ -13,8 +13,8 @@ The compiled backend (cauchy_compiled.py, the CPU default) writes the same sums 
 loops through torch.compile, and for rank 1 the Woodbury step after them too
 (`fused_dplr_spectrum`); it falls back to the torch backend, with one warning, where
 compiling fails. It serves the calls that record a gradient (training); the others take
-the torch backend, so forecasting from a loaded model builds nothing. The pykeops backend does the reduction in its own compiled kernel (CPU
-or GPU).
+the torch backend, so forecasting from a loaded model builds nothing. The pykeops backend
+does the reduction in its own compiled kernel (CPU or GPU).
 """
 
 from __future__ import annotations
