@@ -157,13 +157,16 @@ def _spectrum_backward(a, b, wr, wi, y, k_re, k_im, f_re, f_im, g_re, g_im, chan
     return (*_backward(a, b, wr, wi, y, gk_re, gk_im), g_tail)
 
 
+# The sums and their hand-derived gradients, and the same followed by the rank-1 Woodbury
+# step; `_call` and `_call_backward` take them by index.
+_FUNCTIONS = (_forward, _backward, _spectrum_forward, _spectrum_backward)
+
+
 @functools.lru_cache(maxsize=1)
 def _compiled():
-    """The compiled functions, built at their first call (shapes dynamic, so one build serves
-    every L): the sums and their hand-derived gradients, and the same followed by the rank-1
-    Woodbury step."""
-    return tuple(torch.compile(fn, dynamic=True)
-                 for fn in (_forward, _backward, _spectrum_forward, _spectrum_backward))
+    """`_FUNCTIONS` compiled, each built at its first call (shapes dynamic, so one build
+    serves every L)."""
+    return tuple(torch.compile(fn, dynamic=True) for fn in _FUNCTIONS)
 
 
 def _call(fn_index: int, *args):
@@ -181,8 +184,7 @@ def _call_backward(fn_index: int, *args):
         return _call(fn_index, *args)
     except CompiledUnavailable as err:
         note_compiled_failure(f"{err} (building the gradient)")
-        eager = (_forward, _backward, _spectrum_forward, _spectrum_backward)[fn_index]
-        return eager(*args)
+        return _FUNCTIONS[fn_index](*args)
 
 
 # Why torch.compile could not build the fused loops in this process (then the torch
@@ -207,6 +209,11 @@ def note_compiled_failure(reason: str) -> None:
     )
 
 
+def _real_parts(v: torch.Tensor, w: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """a = Re v, b = Re(v conj w) (H K N/2), Re w and Im w (H N/2): the loops' inputs."""
+    return v.real, (v * w.conj()[:, None]).real, w.real, w.imag
+
+
 class CauchyCompiled(torch.autograd.Function):
     """Fused `cauchy_conjugate` from a = Re v, b = Re(v conj w) (H K N/2), y (H F) and
     w's parts (H N/2); returns (Re out, Im out) (H K F). y gets no gradient."""
@@ -226,8 +233,7 @@ class CauchyCompiled(torch.autograd.Function):
 def cauchy_conjugate_compiled(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """`cauchy_conjugate` (v (H, K, N/2), y (H, F), w (H, N/2) -> (H, K, F) complex) in
     fused compiled loops; raises CompiledUnavailable when torch.compile cannot build them."""
-    b = (v * w.conj()[:, None]).real
-    return torch.complex(*CauchyCompiled.apply(v.real, b, w.real, w.imag, y))
+    return torch.complex(*CauchyCompiled.apply(*_real_parts(v, w), y))
 
 
 class DPLRSpectrumCompiled(torch.autograd.Function):
@@ -258,6 +264,5 @@ def dplr_spectrum_compiled(v: torch.Tensor, y: torch.Tensor, w: torch.Tensor, fr
     (H, 2 channels + 2, N/2) at y (H, F), poles w (H, N/2), the bilinear factor `front` (F)
     complex and the Nyquist term (channels, H) real or None: `DPLRKernel._cauchy_kernel`'s
     formula in fused loops. Raises CompiledUnavailable when torch.compile cannot build them."""
-    b = (v * w.conj()[:, None]).real
     f_re, f_im = front.real.contiguous(), front.imag.contiguous()
-    return torch.complex(*DPLRSpectrumCompiled.apply(v.real, b, w.real, w.imag, y, f_re, f_im, nyquist, channels))
+    return torch.complex(*DPLRSpectrumCompiled.apply(*_real_parts(v, w), y, f_re, f_im, nyquist, channels))
