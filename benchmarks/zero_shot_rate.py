@@ -117,7 +117,7 @@ def mse(forecast: pd.DataFrame, truth: np.ndarray) -> float:
     return float(np.mean((pred - truth) ** 2))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # Every fit gets the same number of epochs and batches (a time limit would favour the
     # frequencies with shorter windows on a busy machine).
@@ -147,7 +147,7 @@ def main() -> None:
         help="native step: 0.5 = the data's own 30 min (finer = 15-min interpolation, as the "
         "protocol says); 1.0 = hourly means, so that 'finer' is the real 30-min data",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.dt_per_hour and not 0 < args.dt_per_hour[0] <= args.dt_per_hour[1]:
         parser.error(f"--dt-per-hour needs 0 < MIN <= MAX; got {args.dt_per_hour}")
     if args.val_days < 0 or args.test_days < 1 or args.seeds < 1 or args.threads < 1:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bench_scripts import load_script, usage_error
 
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "zero_shot_rate.py"
 
@@ -18,11 +19,8 @@ SCRIPT = Path(__file__).parents[2] / "benchmarks" / "zero_shot_rate.py"
     (["--threads", "0"], "--seeds and --threads >= 1"),
     (["--val-days", "-1"], "--val-days must be >= 0"),
 ])
-def test_bad_options_exit_with_a_usage_error(options, message):
-    result = subprocess.run([sys.executable, str(SCRIPT), *options], check=False, capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 2
-    assert message in result.stderr
+def test_bad_options_exit_with_a_usage_error(options, message, capsys):
+    assert message in usage_error(load_script("zero_shot_rate.py"), options, capsys)
 
 
 def test_a_tiny_run_reaches_its_json_line():
