@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,24 +13,12 @@ from s4ts import metrics
 from s4ts.data.frames import SeriesData
 from s4ts.forecasting import reading
 from s4ts.forecasting.horizon import check_future_covariates
-from s4ts.forecasting.inference import Future, SeriesState
+from s4ts.forecasting.inference import Future, SeriesState, truncate
 
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["backtest", "cross_validation", "cross_validation_metrics", "cross_validation_metrics_by_origin", "evaluate", "historical_forecasts", "truncate"]
-
-
-def truncate(series: SeriesData, last: int) -> SeriesData:
-    """The series up to and including position `last`; it must keep an observed value."""
-    if np.isnan(series.y[: last + 1]).all():
-        raise ValueError(
-            f"series {series.uid!r} has no observed values up to {series.times[last]}; "
-            f"a forecast from there has no history to start from"
-        )
-    return dataclasses.replace(
-        series, times=series.times[: last + 1], y=series.y[: last + 1], covariates=series.covariates[: last + 1]
-    )
+__all__ = ["backtest", "cross_validation", "cross_validation_metrics", "cross_validation_metrics_by_origin", "evaluate", "historical_forecasts"]
 
 
 def backtest(est: S4Forecaster, series: list[SeriesData], cuts: list[int], states: list[SeriesState]) -> pd.DataFrame:

@@ -136,10 +136,12 @@ def forecast_frame(
     num_samples: int | None = None,
     random_state=None,
     floor: float | None = None,
+    widths: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Forecast frame (id, time, point, quantile columns) from head outputs raw (sum H_i, n_out)
     mapped to the data's units by `* scale + shift` (sum H_i,); or sample paths. Values below
-    `floor` (e.g. 0 for counts) are raised to it."""
+    `floor` (e.g. 0 for counts) are raised to it. `widths` (S, Q): a quantile head's widths
+    per series (`recalibration.recent_widths`) in place of its own."""
     low = -np.inf if floor is None else floor
     lengths = [len(f.times) for f in futures]
     target = columns["target_col"]
@@ -163,7 +165,11 @@ def forecast_frame(
         return out
     frame[pred_col(target)] = np.maximum(head.point(raw) * scale + shift, low)
     if quantiles:
-        values = head.quantile(raw, list(quantiles)) * scale[:, None] + shift[:, None]  # (sum H_i, Q)
+        if widths is None:
+            values = head.quantile(raw, list(quantiles))
+        else:
+            values = head.quantile(raw, list(quantiles), widths=np.repeat(widths, lengths, axis=0))
+        values = values * scale[:, None] + shift[:, None]  # (sum H_i, Q)
         values = np.maximum(values, low)
         for k, column in enumerate(quantile_cols(target, quantiles).values()):
             frame[column] = values[:, k]

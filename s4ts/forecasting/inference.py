@@ -23,6 +23,7 @@ from s4ts.nn.forecast_net import ForecastNet, Timing
 
 __all__ = [
     "Future", "SeriesState", "append_steps", "groups", "history_window", "is_trained", "one_pass", "run_forecasts",
+    "truncate",
 ]
 
 # Series are run through the network in chunks of about this many (series x steps): small
@@ -40,6 +41,8 @@ class SeriesState:
     scale: float
     rate: float | None  # step of the series in training steps; None for irregular timestamps
     history: SeriesData  # the last context_length steps up to the forecast origin
+    # the longer end that recalibrates the quantiles (`recalibration.recent_tail`), or None
+    recent: SeriesData | None = None
 
     @property
     def last_time(self) -> Any:
@@ -85,6 +88,18 @@ def history_window(
     keep = slice(first, None)
     return dataclasses.replace(
         series, times=series.times[keep], y=series.y[keep].copy(), covariates=series.covariates[keep].copy()
+    )
+
+
+def truncate(series: SeriesData, last: int) -> SeriesData:
+    """The series up to and including position `last`; it must keep an observed value."""
+    if np.isnan(series.y[: last + 1]).all():
+        raise ValueError(
+            f"series {series.uid!r} has no observed values up to {series.times[last]}; "
+            f"a forecast from there has no history to start from"
+        )
+    return dataclasses.replace(
+        series, times=series.times[: last + 1], y=series.y[: last + 1], covariates=series.covariates[: last + 1]
     )
 
 

@@ -60,9 +60,12 @@ def check_params(est: S4Forecaster) -> None:
         value = getattr(est, name)
         if not (isinstance(value, str) and value == "auto") and not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name}={value!r} must be True, False or 'auto'")
-    for name in ("train_linear", "cross_series", "calibrate_quantiles", "warm_start"):
+    for name in ("train_linear", "cross_series", "warm_start"):
         if not isinstance(getattr(est, name), (bool, np.bool_)):
             raise TypeError(f"{name}={getattr(est, name)!r} must be True or False")
+    calibrate = est.calibrate_quantiles
+    if not (isinstance(calibrate, (bool, np.bool_)) or (isinstance(calibrate, str) and calibrate == "recent")):
+        raise TypeError(f"calibrate_quantiles={calibrate!r} must be 'recent', True or False")
     QuantileHead(est.quantiles)  # validates the levels
     for name in ("futr_exog", "hist_exog"):
         value = getattr(est, name)

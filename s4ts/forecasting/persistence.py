@@ -25,6 +25,7 @@ from s4ts.data.frames import SeriesData, parse_freq
 from s4ts.data.windows import CALENDAR_PERIODS, Featurizer
 from s4ts.forecasting.inference import SeriesState
 from s4ts.forecasting.params import check_params, network_params
+from s4ts.forecasting.recalibration import recent_tail
 from s4ts.forecasting.training import build_net
 from s4ts.nn.distributions import head_from_config
 
@@ -122,7 +123,8 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
         },
         "series": series,
     }
-    histories = [st.history for st in est.series_.values()]
+    # The recent tail (when the quantiles recalibrate) holds the context as its end.
+    histories = [st.history if st.recent is None else st.recent for st in est.series_.values()]
     tensors = {
         "net": est.net_.state_dict(),
         "times": [_times_to_int(h.times, integer) for h in histories],
@@ -178,9 +180,12 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
     est.series_ = {}
     for meta, times, y, covariates in zip(config["series"], tensors["times"], tensors["y"], tensors["covariates"]):
         freq = None if meta["freq"] is None else parse_freq(meta["freq"], est.time_kind_)
-        history = SeriesData(
+        saved = SeriesData(
             meta["id"], _times_from_int(times, integer, meta["tz"]), y.numpy(), covariates.numpy(), freq
         )
-        est.series_[meta["id"]] = SeriesState(freq, meta["loc"], meta["scale"], meta["rate"], history)
+        rate = meta["rate"]
+        est.series_[meta["id"]] = SeriesState(
+            freq, meta["loc"], meta["scale"], rate, est._context(saved, rate), recent_tail(est, saved, rate)
+        )
     est._network_params = network_params(est)  # what a warm start must match
     return est

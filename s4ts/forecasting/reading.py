@@ -17,6 +17,7 @@ from s4ts.data.windows import Featurizer, calendar_periods, check_network_range,
 from s4ts.forecasting.inference import Future, SeriesState
 from s4ts.forecasting.params import network_params
 from s4ts.forecasting.rates import check_rates
+from s4ts.forecasting.recalibration import recent_tail
 from s4ts.forecasting.training import auto_val_size
 from s4ts.nn.forecast_net import MIN_WINDOW_SCALE
 
@@ -170,7 +171,8 @@ def series_states(
         known = est.series_.get(s.uid)
         loc, scale = (known.loc, known.scale) if known else fit_scale(s.y, est.scaler)
         check_series_range(est, name, s, loc, scale, est.featurizer_)
-        states.append(SeriesState(s.freq, loc, scale, series_rate_, est._context(s, series_rate_)))
+        states.append(SeriesState(s.freq, loc, scale, series_rate_, est._context(s, series_rate_),
+                                  recent_tail(est, s, series_rate_)))
     check_rates(est.net_, [s.uid for s in series], checked, est.rates_, name)
     return states
 

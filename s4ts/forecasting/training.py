@@ -131,7 +131,8 @@ def fit_network(
         elif linear:
             fit_linear_path(net, train, seed, est.train_linear)
         result = train_network(est, net, head, train, val, seed)
-        if est.calibrate_quantiles and isinstance(head, QuantileHead):
+        fixed_widths = est.calibrate_quantiles != "recent" and est.calibrate_quantiles  # True
+        if fixed_widths and isinstance(head, QuantileHead):
             calibrate_quantiles(net, head, val)
     return net, result
 

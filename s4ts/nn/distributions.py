@@ -17,7 +17,7 @@ from scipy import special
 from torch import Tensor
 from torch.nn import functional as F
 
-__all__ = ["Head", "PointHead", "QuantileHead", "StudentTHead", "head_from_config", "make_head"]
+__all__ = ["Head", "PointHead", "QuantileHead", "StudentTHead", "head_from_config", "make_head", "quantile_widths"]
 
 
 def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
@@ -29,6 +29,32 @@ def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
 # Bounds of a calibrated width factor, and the fewest observed points that set one.
 _WIDTH_BOUNDS = (0.2, 5.0)
 MIN_CALIBRATION_POINTS = 20
+
+
+def quantile_widths(raw: np.ndarray, y: np.ndarray, levels: Sequence[float]) -> list[float] | None:
+    """Each level's width (factor on its trained distance from the median) such that on
+    forecasts raw (N, Q) of the sorted `levels` with truths y (N,) (NaN: unobserved) the share
+    of truths below the level's quantile is the level: the empirical quantile of the ratios,
+    not split conformal's conservative rounding, which over-covers with the few dozen points
+    of one window; bounded to 0.2-5. None with fewer than `MIN_CALIBRATION_POINTS` observed
+    truths or no median level; a level with too few usable points keeps 1."""
+    seen = np.isfinite(y)
+    ordered, y = np.sort(raw[seen], axis=-1), y[seen]
+    if len(y) < MIN_CALIBRATION_POINTS or 0.5 not in levels:
+        return None
+    median = ordered[:, list(levels).index(0.5)]
+    widths = []
+    for j, level in enumerate(levels):
+        gap = ordered[:, j] - median  # (N,) < 0 below the median, > 0 above
+        usable = np.abs(gap) > 1e-9
+        if level == 0.5 or usable.sum() < MIN_CALIBRATION_POINTS:
+            widths.append(1.0)
+            continue
+        # y < median + w * gap  <=>  ratio < w above the median, ratio > w below it.
+        ratio = (y[usable] - median[usable]) / gap[usable]
+        share = level if level > 0.5 else 1 - level  # of ratios that must fall below w
+        widths.append(float(np.clip(np.quantile(ratio, share), *_WIDTH_BOUNDS)))
+    return widths
 
 
 class QuantileHead:
@@ -46,39 +72,25 @@ class QuantileHead:
         if len(self.widths) != len(levels):
             raise ValueError(f"{len(self.widths)} widths for {len(levels)} quantile levels")
 
-    def _ordered(self, raw: np.ndarray) -> np.ndarray:
+    def _ordered(self, raw: np.ndarray, widths: np.ndarray | None = None) -> np.ndarray:
         """Sorted outputs (..., Q) (sorting removes quantile crossing without changing
-        well-ordered outputs), each level's distance from the median times its width."""
+        well-ordered outputs), each level's distance from the median times its width:
+        `widths` (..., Q) per forecast when given, else the head's."""
         ordered = np.sort(raw, axis=-1)
-        if 0.5 not in self.quantiles or all(w == 1.0 for w in self.widths):
+        widths = np.asarray(self.widths) if widths is None else widths
+        if 0.5 not in self.quantiles or np.all(widths == 1.0):
             return ordered
         median = ordered[..., [self.quantiles.index(0.5)]]
-        return np.sort(median + np.asarray(self.widths) * (ordered - median), axis=-1)
+        return np.sort(median + widths * (ordered - median), axis=-1)
 
     def calibrate(self, raw: np.ndarray, y: np.ndarray) -> int:
-        """Set each level's width so that on held-out forecasts raw (N, Q) of truths y (N,)
-        (NaN: unobserved) the share of truths below the level's quantile is the level (the
-        empirical quantile of the ratios, not split conformal's conservative rounding, which
-        over-covers with the few dozen points of one validation window; bounded to 0.2-5).
-        Returns the points used; with fewer than `MIN_CALIBRATION_POINTS` the widths stay 1."""
-        seen = np.isfinite(y)
-        ordered, y = np.sort(raw[seen], axis=-1), y[seen]
-        if len(y) < MIN_CALIBRATION_POINTS or 0.5 not in self.quantiles:
+        """Set the widths (`quantile_widths`) from held-out forecasts raw (N, Q) of truths y
+        (N,); returns the points used, 0 (widths unchanged) when too few."""
+        widths = quantile_widths(raw, y, self.quantiles)
+        if widths is None:
             return 0
-        median = ordered[:, self.quantiles.index(0.5)]
-        widths = []
-        for j, level in enumerate(self.quantiles):
-            gap = ordered[:, j] - median  # (N,) < 0 below the median, > 0 above
-            usable = np.abs(gap) > 1e-9
-            if level == 0.5 or usable.sum() < MIN_CALIBRATION_POINTS:
-                widths.append(1.0)
-                continue
-            # y < median + w * gap  <=>  ratio < w above the median, ratio > w below it.
-            ratio = (y[usable] - median[usable]) / gap[usable]
-            share = level if level > 0.5 else 1 - level  # of ratios that must fall below w
-            widths.append(float(np.clip(np.quantile(ratio, share), *_WIDTH_BOUNDS)))
         self.widths = widths
-        return len(y)
+        return int(np.isfinite(y).sum())
 
     @property
     def n_outputs(self) -> int:
@@ -96,12 +108,13 @@ class QuantileHead:
         pinball = torch.maximum(levels * error, (levels - 1) * error).mean(-1)  # (B, L)
         return _masked_mean(pinball, mask)
 
-    def quantile(self, raw: np.ndarray, levels: Sequence[float]) -> np.ndarray:
-        """Quantiles (..., len(levels)) at levels this head was trained for."""
+    def quantile(self, raw: np.ndarray, levels: Sequence[float], widths: np.ndarray | None = None) -> np.ndarray:
+        """Quantiles (..., len(levels)) at levels this head was trained for; `widths` (..., Q),
+        one per trained level and forecast, replace the head's (see `_ordered`)."""
         unknown = sorted(set(levels) - set(self.quantiles))
         if unknown:
             raise ValueError(f"quantile levels {unknown} were not trained; trained: {self.quantiles}")
-        return self._ordered(raw)[..., [self.quantiles.index(q) for q in levels]]
+        return self._ordered(raw, widths)[..., [self.quantiles.index(q) for q in levels]]
 
     def point(self, raw: np.ndarray) -> np.ndarray:
         """Median forecast (...,); the head always trains level 0.5 for it."""

@@ -1,0 +1,117 @@
+"""calibrate_quantiles="recent": quantile widths from each series' latest windows, at every forecast."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+from forecast_data import HORIZON, TINY, future_of, make_frame
+
+from s4ts.forecasting import S4Forecaster
+from s4ts.forecasting.recalibration import RECENT_WINDOWS
+from s4ts.nn.distributions import quantile_widths
+
+RECENT = {**TINY, "calibrate_quantiles": "recent", "futr_exog": ["promo"]}
+LEVELS = [0.1, 0.5, 0.9]
+QUANTILE_COLS = ["y_q0.1", "y_q0.5", "y_q0.9"]
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return make_frame(length=300)
+
+
+@pytest.fixture(scope="module")
+def recent(frame):
+    return S4Forecaster(**RECENT).fit(frame)
+
+
+def _trained(model: S4Forecaster) -> S4Forecaster:
+    """The same fitted network forecasting with its trained widths."""
+    return copy.copy(model).set_params(calibrate_quantiles=False)
+
+
+def test_widths_are_those_of_the_latest_whole_windows(recent, frame):
+    # By hand: the trained quantiles of the 8 horizon-long windows that end at each series'
+    # last observation, pooled over the series (their histories end at the same time).
+    plain = _trained(recent)
+    windows = plain.historical_forecasts(frame, n_windows=RECENT_WINDOWS, step=HORIZON)
+    expected = quantile_widths(windows[QUANTILE_COLS].to_numpy(), windows["y"].to_numpy(), LEVELS)
+    assert expected != [1.0, 1.0, 1.0] and expected[1] == 1.0
+
+    future = future_of(frame)
+    got, trained = recent.predict(X_future=future), plain.predict(X_future=future)
+    median = trained["y_q0.5"].to_numpy()
+    for width, column in zip(expected, QUANTILE_COLS):
+        np.testing.assert_allclose(got[column], median + width * (trained[column] - median), rtol=1e-6)
+    np.testing.assert_array_equal(got["y_pred"], trained["y_pred"])  # the median stays
+
+
+def test_stored_update_and_given_history_forecast_alike(frame):
+    old = frame.groupby("unique_id").head(280)
+    new = frame.groupby("unique_id").tail(20)
+    model = S4Forecaster(**RECENT).fit(old)
+    model.update(new)
+    pd.testing.assert_frame_equal(model.predict(X_future=future_of(frame)),
+                                  model.predict(frame, X_future=future_of(frame)))
+
+
+def test_save_and_load_keep_the_recent_windows(recent, frame, tmp_path):
+    recent.save(tmp_path / "model")
+    loaded = S4Forecaster.load(tmp_path / "model")
+    future = future_of(frame)
+    pd.testing.assert_frame_equal(loaded.predict(X_future=future), recent.predict(X_future=future))
+    state = loaded.series_["s0"]
+    assert len(state.recent.times) == TINY["context_length"] + RECENT_WINDOWS * HORIZON
+    assert len(state.history.times) == TINY["context_length"]
+
+
+def test_a_backtest_window_reads_nothing_after_its_cutoff(frame):
+    model = S4Forecaster(**RECENT).fit(frame.groupby("unique_id").head(200))
+    changed = frame.copy()
+    late = changed.groupby("unique_id").cumcount() >= 276  # after the second of three cutoffs
+    changed.loc[late, "y"] += 50.0
+    before = model.historical_forecasts(frame, n_windows=3, step=HORIZON)
+    after = model.historical_forecasts(changed, n_windows=3, step=HORIZON)
+    first_two = before["cutoff"] < before["cutoff"].max()
+    cols = ["y_pred", *QUANTILE_COLS]
+    pd.testing.assert_frame_equal(before.loc[first_two, cols], after.loc[first_two, cols])
+    assert not np.allclose(before.loc[~first_two, "y_q0.9"], after.loc[~first_two, "y_q0.9"])
+
+
+def test_a_noisier_recent_period_widens_the_band():
+    rng = np.random.default_rng(3)
+    calm = make_frame(n_series=3, length=400, noise=0.2)
+    noisy = calm.copy()
+    tail = noisy.groupby("unique_id").cumcount() >= 260
+    noisy.loc[tail, "y"] += rng.normal(0, 1.5, tail.sum())  # the last 140 hours 7x noisier
+    model = S4Forecaster(**RECENT).fit(calm.groupby("unique_id").head(260))
+    plain = _trained(model)
+    future = future_of(noisy)
+    wide = model.predict(noisy, X_future=future)
+    narrow = plain.predict(noisy, X_future=future)
+    assert (wide["y_q0.9"] - wide["y_q0.1"]).mean() > 2 * (narrow["y_q0.9"] - narrow["y_q0.1"]).mean()
+
+
+def test_a_student_t_head_keeps_its_quantiles(frame):
+    t = S4Forecaster(**{**RECENT, "distribution": "student_t"}).fit(frame)
+    assert all(state.recent is None for state in t.series_.values())
+    both = t.predict(X_future=future_of(frame))
+    plain = S4Forecaster(**{**RECENT, "distribution": "student_t", "calibrate_quantiles": False}).fit(frame)
+    pd.testing.assert_frame_equal(both, plain.predict(X_future=future_of(frame)))
+
+
+def test_only_recent_true_or_false_are_accepted(frame):
+    with pytest.raises(TypeError, match="calibrate_quantiles='latest' must be 'recent', True or False"):
+        S4Forecaster(**{**RECENT, "calibrate_quantiles": "latest"}).fit(frame)
+
+
+def test_irregular_histories_keep_the_trained_quantiles(recent, frame):
+    history = frame.groupby("unique_id").head(250)
+    future = frame.groupby("unique_id").nth(slice(250, 250 + HORIZON))[["unique_id", "ds", "promo"]]
+    irregular = copy.deepcopy(recent).set_params(time_grid="irregular")
+    plain = _trained(irregular)
+    pd.testing.assert_frame_equal(irregular.predict(history, X_future=future),
+                                  plain.predict(history, X_future=future))
+    assert not np.allclose(recent.predict(history, X_future=future)["y_q0.9"],
+                           plain.predict(history, X_future=future)["y_q0.9"])
