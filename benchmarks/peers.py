@@ -11,8 +11,9 @@ Contenders:
 - `S4Forecaster(horizon=h, futr_exog=<the dataset's known covariates>)`, nothing else set;
 - statsforecast: SeasonalNaive, AutoETS, AutoARIMA, AutoTheta (season = the panel's), and
   MSTL where the data has several seasons (`SEASONS`), 80% intervals, fit on the last
-  --stats-history steps (3,000: their fits grow faster than the history) in a child process
-  stopped after --stats-timeout seconds (a model stopped or failing ranks last there);
+  --stats-history steps (3,000: their fits grow faster than the history), the series of a
+  panel in parallel on every core (`n_jobs`), in a child process stopped with its workers
+  after --stats-timeout seconds (a model stopped or failing ranks last there);
 - NeuralForecast: NHITS, PatchTST, DLinear with their defaults but `max_steps` (--max-steps,
   fixed for all), `input_size` (2 x horizon, as their examples do), the seed, and the
   dataset's known covariates where the model takes them (NHITS).
@@ -41,6 +42,7 @@ import math
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import time
 import warnings
@@ -105,9 +107,12 @@ def _stats_backtest(name: str, spec: panel.PanelSpec, data: pd.DataFrame, histor
     the last `history` steps; the frame (or the error) goes into the `results` queue."""
     from statsforecast import StatsForecast
 
+    os.setpgid(0, 0)  # its own process group: a timeout stops statsforecast's workers with it
     data = data.groupby(ID, sort=False).tail(history + spec.block)
+    # statsforecast fits series in parallel; one series runs in one process either way
+    n_jobs = min(os.cpu_count() or 1, data[ID].nunique())
     try:
-        sf = StatsForecast(models=[_stats_model(name, spec)], freq=spec.freq, n_jobs=1)
+        sf = StatsForecast(models=[_stats_model(name, spec)], freq=spec.freq, n_jobs=n_jobs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. ETS refusing seasons over 24, fitting without
             cv = sf.cross_validation(h=spec.horizon, df=data[[ID, TIME, TARGET]], level=[LEVEL],
@@ -123,19 +128,33 @@ def run_stats(name: str, spec: panel.PanelSpec, data: pd.DataFrame, history: int
     at a season of 169 steps runs for hours); TimeoutError then."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    child = context.Process(target=_stats_backtest, args=(name, spec, data, history, results),
-                            daemon=True)
+    # not a daemon: statsforecast starts worker processes of its own (n_jobs)
+    child = context.Process(target=_stats_backtest, args=(name, spec, data, history, results))
     child.start()
     try:
         kind, outcome = results.get(timeout=timeout)
     except queue.Empty:
-        child.kill()
+        _kill_group(child.pid)
         raise TimeoutError(f"stopped after {timeout:g} s (--stats-timeout)") from None
     finally:
         child.join(timeout=10)
+        if child.is_alive():
+            _kill_group(child.pid)
+            child.join()
     if kind == "error":
         raise RuntimeError(outcome)
     return outcome
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL to the process group `pid` leads (a statsforecast child and its workers)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:  # killed before it made its group: the child alone
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def run_neural(name: str, spec: panel.PanelSpec, data: pd.DataFrame, args) -> pd.DataFrame:
