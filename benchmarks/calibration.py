@@ -1,17 +1,18 @@
 """Quantile calibration of S4Forecaster on the forecasting panel: 80% coverage and scaled CRPS
-of the same fitted model with the calibrated quantile widths and with the trained ones.
+of one fitted model's quantiles as trained, calibrated once on its validation windows, and
+recalibrated at every forecast from the latest windows before it.
 
 For every dataset of `s4ts.bench.panel.PANEL`, one `S4Forecaster(horizon, futr_exog,
 random_state=seed, calibrate_quantiles=True)` (otherwise its defaults) is fit on each series up to
 its first --split cutoff, as `cross_validation` does, and forecasts the split's windows
-twice with `historical_forecasts`: with the widths fit set on its validation windows, then
-with the widths reset to 1 (what the default `calibrate_quantiles=False` gives: the median
-is the same, so MASE is too). --set overrides constructor arguments (e.g. calendar_features=false, to
-compare calendars on the same windows). Defaults are chosen on --split validation; the
-last line is JSON.
+three times with `historical_forecasts`: "validation" with the widths fit set on its validation
+windows (`calibrate_quantiles=True`), "trained" with the widths reset to 1
+(`calibrate_quantiles=False`), and "recent" with widths from the 8 windows before each cutoff
+(`calibrate_quantiles="recent"`). The median is the same in all three, so MASE is too.
+--set overrides constructor arguments (e.g. calendar_features=false). Defaults are chosen on
+--split validation; the last line is JSON.
 
-  S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/calibration.py --max-series 40 \\
-      --out benchmarks/results/calibration_v1
+  S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/calibration.py --out benchmarks/results/calibration_v3
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ import numpy as np
 
 from s4ts.bench import panel
 from s4ts.bench.overrides import parse_config
-from s4ts.forecasting import S4Forecaster
+from s4ts.forecasting import S4Forecaster, recalibration
 
 
 def run_dataset(spec: panel.PanelSpec, split: str, seed: int, max_series: int | None,
-                overrides: dict) -> dict:
+                overrides: dict, strides: list[float]) -> dict:
     frame = panel.split_for(spec, panel.subsample(spec.loader(), max_series), split)
     start = time.perf_counter()
     model = S4Forecaster(horizon=spec.horizon, futr_exog=list(spec.futr_exog), random_state=seed,
@@ -39,27 +40,39 @@ def run_dataset(spec: panel.PanelSpec, split: str, seed: int, max_series: int | 
     model.fit(panel.history_before(frame, spec))
     seconds = time.perf_counter() - start
     scores = {}
-    widths = list(model.head_.widths)
-    for name, use in (("calibrated", widths), ("trained", [1.0] * len(widths))):
+    widths, ones = list(model.head_.widths), [1.0] * len(model.head_.widths)
+    variants = [("validation", True, widths, None), ("trained", False, ones, None)]
+    variants += [("recent" if k == 0 else f"recent_stride{stride:g}", "recent", ones, stride)
+                 for k, stride in enumerate(strides)]
+    library_stride = recalibration.WINDOW_STRIDE
+    for name, setting, use, stride in variants:
         model.head_.widths = use
-        forecasts = model.historical_forecasts(frame, n_windows=spec.n_windows, step=spec.window_step)
+        model.set_params(calibrate_quantiles=setting)  # read at forecast time ("recent") only
+        recalibration.WINDOW_STRIDE = library_stride if stride is None else stride
+        try:
+            forecasts = model.historical_forecasts(frame, n_windows=spec.n_windows, step=spec.window_step)
+        finally:
+            recalibration.WINDOW_STRIDE = library_stride
         scores[name] = panel.score_backtest(forecasts, frame, spec)
-    print(f"{spec.name}: widths {np.round(widths, 3).tolist()}, coverage "
-          f"{scores['trained']['coverage_80']:.3f} -> {scores['calibrated']['coverage_80']:.3f}",
-          file=sys.stderr, flush=True)
+    print(f"{spec.name}: widths {np.round(widths, 3).tolist()}, coverage trained "
+          f"{scores['trained']['coverage_80']:.3f}, validation {scores['validation']['coverage_80']:.3f}, "
+          f"recent {scores['recent']['coverage_80']:.3f}", file=sys.stderr, flush=True)
     return {"dataset": spec.name, "split": split, "n_series": int(frame[panel.ID].nunique()),
             "widths": widths, "fit_seconds": seconds, **scores}
 
 
+VARIANTS = ("trained", "validation", "recent")
+
+
 def table(records: list[dict]) -> str:
-    head = ["dataset", "widths (10/50/90%)", "coverage 80% trained", "calibrated",
-            "scaled CRPS trained", "calibrated", "MASE", "fit s"]
+    head = ["dataset", "validation widths (10/50/90%)",
+            *(f"coverage 80% {v}" for v in VARIANTS), *(f"scaled CRPS {v}" for v in VARIANTS), "MASE", "fit s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in records:
-        t, c = r["trained"], r["calibrated"]
         widths = " / ".join(f"{w:.2f}" for w in r["widths"])
-        lines.append(f"| {r['dataset']} | {widths} | {t['coverage_80']:.3f} | {c['coverage_80']:.3f} | "
-                     f"{t['scaled_crps']:.4f} | {c['scaled_crps']:.4f} | {c['mase']:.3f} | "
+        cover = " | ".join(f"{r[v]['coverage_80']:.3f}" for v in VARIANTS)
+        crps = " | ".join(f"{r[v]['scaled_crps']:.4f}" for v in VARIANTS)
+        lines.append(f"| {r['dataset']} | {widths} | {cover} | {crps} | {r['trained']['mase']:.3f} | "
                      f"{r['fit_seconds']:.0f} |")
     return "\n".join(lines)
 
@@ -71,10 +84,11 @@ def summary(records: list[dict]) -> dict:
     def geomean(key):
         return math.exp(np.mean([math.log(r[key]["scaled_crps"]) for r in records]))
 
-    return {"coverage_in_range": {"trained": inside("trained"), "calibrated": inside("calibrated")},
-            "mean_abs_coverage_error": {k: float(np.mean([abs(r[k]["coverage_80"] - 0.8) for r in records]))
-                                        for k in ("trained", "calibrated")},
-            "geomean_scaled_crps": {k: geomean(k) for k in ("trained", "calibrated")},
+    names = [k for k in records[0] if k in VARIANTS or k.startswith("recent_stride")]
+    return {"coverage_in_range": {v: inside(v) for v in names},
+            "mean_abs_coverage_error": {v: float(np.mean([abs(r[v]["coverage_80"] - 0.8) for r in records]))
+                                        for v in names},
+            "geomean_scaled_crps": {v: geomean(v) for v in names},
             "n_datasets": len(records)}
 
 
@@ -87,8 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--set", default="", metavar="key=value,...",
                         help="S4Forecaster constructor overrides (e.g. calendar_features=false)")
+    parser.add_argument("--recent-strides", type=float, nargs="+", default=[recalibration.WINDOW_STRIDE],
+                        metavar="F", help="probe: 'recent' with origins F forecast lengths apart "
+                        "(the first is reported as 'recent'; default the library's)")
     parser.add_argument("--out", type=Path, default=None, help="folder for calibration.md and .json")
     args = parser.parse_args(argv)
+    if not all(0 < f <= 1 for f in args.recent_strides):
+        parser.error(f"--recent-strides must be in (0, 1], got {args.recent_strides}")
     if args.max_series is not None and args.max_series < 1:
         parser.error(f"--max-series must be at least 1, got {args.max_series}")
     try:
@@ -99,11 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     records = []
     for spec in specs:
         try:
-            records.append(run_dataset(spec, args.split, args.seed, args.max_series, overrides))
+            records.append(run_dataset(spec, args.split, args.seed, args.max_series, overrides,
+                                       args.recent_strides))
         except (FileNotFoundError, ImportError) as err:
             parser.error(f"{spec.name}: {err}")
     text = table(records)
-    final = {"split": args.split, "seed": args.seed, "set": overrides, **summary(records)}
+    final = {"split": args.split, "seed": args.seed, "set": overrides, "recent_strides": args.recent_strides,
+             **summary(records)}
     print(text)
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_WINDOWS", "RECENT_WINDOWS", "extend_tail", "recalibrates", "recent_tail", "recent_widths"]
 
 RECENT_WINDOWS = 8  # as many as the validation windows of `val_size=None`
+WINDOW_STRIDE = 1.0  # origins this many forecast lengths apart
 MAX_WINDOWS = 1024
 
 
@@ -68,11 +69,14 @@ def _span(est: S4Forecaster) -> int:
 
 
 def _windows(state: SeriesState, steps: int) -> list[int]:
-    """Cut positions in the state's tail of its whole `steps`-step windows, latest first."""
+    """Cut positions in the state's tail of its latest `RECENT_WINDOWS` windows of `steps`
+    steps, origins `WINDOW_STRIDE * steps` apart (the latest partly observed when under 1),
+    latest first."""
     tail = state.recent
+    stride = max(1, round(WINDOW_STRIDE * steps))
     cuts = []
     for k in range(1, RECENT_WINDOWS + 1):
-        cut = len(tail.times) - 1 - k * steps
+        cut = len(tail.times) - 1 - k * stride
         if cut < 0 or not np.isfinite(tail.y[: cut + 1]).any():
             break
         cuts.append(cut)
