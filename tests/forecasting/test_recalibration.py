@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from forecast_data import HORIZON, TINY, future_of, make_frame
 
-from s4ts.forecasting import S4Forecaster
+from s4ts.forecasting import S4Forecaster, recalibration
 from s4ts.forecasting.recalibration import RECENT_WINDOWS
 from s4ts.nn.distributions import quantile_widths
 
@@ -115,3 +115,14 @@ def test_irregular_histories_keep_the_trained_quantiles(recent, frame):
                                   plain.predict(history, X_future=future))
     assert not np.allclose(recent.predict(history, X_future=future)["y_q0.9"],
                            plain.predict(history, X_future=future)["y_q0.9"])
+
+
+def test_origins_a_fraction_of_a_horizon_apart_count_partly_observed_windows(recent, monkeypatch):
+    state = recent.series_["s0"]
+    n = len(state.recent.times)
+    assert recalibration._windows(state, HORIZON) == [n - 1 - k * HORIZON for k in range(1, RECENT_WINDOWS + 1)]
+    monkeypatch.setattr(recalibration, "WINDOW_STRIDE", 0.5)
+    cuts = recalibration._windows(state, HORIZON)
+    assert cuts == [n - 1 - k * HORIZON // 2 for k in range(1, RECENT_WINDOWS + 1)]
+    # The latest window reaches past the end: it is scored on its observed half.
+    assert cuts[0] + HORIZON > n - 1
