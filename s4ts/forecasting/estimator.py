@@ -33,7 +33,7 @@ from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, qua
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params, network_params
 from s4ts.forecasting.rates import check_rate_argument, horizon_steps_of
-from s4ts.forecasting.recalibration import extend_tail, recent_tail, recent_widths
+from s4ts.forecasting.recalibration import extend_recent, recent_tail, recent_widths
 from s4ts.nn.distributions import make_head
 
 __all__ = ["S4Forecaster"]
@@ -444,8 +444,7 @@ class S4Forecaster(BaseEstimator):
             state.history = append_steps(
                 state.history, new, self.context_length_, state.rate, self.train_step_, self.rates_
             )
-            if state.recent is not None:
-                state.recent = extend_tail(self, state.recent, new, state.rate)
+            extend_recent(self, state, new)
         return self
 
     # ------------------------------------------------------------------ evaluation, plots, files

@@ -37,7 +37,7 @@ from s4ts.nn.distributions import QuantileHead, quantile_widths
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["MAX_WINDOWS", "RECENT_WINDOWS", "extend_tail", "recalibrates", "recent_tail", "recent_widths"]
+__all__ = ["MAX_WINDOWS", "RECENT_WINDOWS", "extend_recent", "recalibrates", "recent_tail", "recent_widths"]
 
 RECENT_WINDOWS = 8  # as many as the validation windows of `val_size=None`
 WINDOW_STRIDE = 1.0  # origins this many forecast lengths apart
@@ -58,9 +58,10 @@ def recent_tail(est: S4Forecaster, series: SeriesData, rate: float | None) -> Se
     return history_window(series, _span(est), rate, est.train_step_, est.rates_)
 
 
-def extend_tail(est: S4Forecaster, tail: SeriesData, new: SeriesData, rate: float | None) -> SeriesData:
-    """The recent tail after `tail` followed by the observations `new` (`update`)."""
-    return append_steps(tail, new, _span(est), rate, est.train_step_, est.rates_)
+def extend_recent(est: S4Forecaster, state: SeriesState, new: SeriesData) -> None:
+    """Append the observations `new` to the state's recent tail, if it keeps one (`update`)."""
+    if state.recent is not None:
+        state.recent = append_steps(state.recent, new, _span(est), state.rate, est.train_step_, est.rates_)
 
 
 def _span(est: S4Forecaster) -> int:
