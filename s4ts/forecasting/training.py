@@ -131,8 +131,9 @@ def fit_network(
         elif linear:
             fit_linear_path(net, train, seed, est.train_linear)
         result = train_network(est, net, head, train, val, seed)
-        fixed_widths = est.calibrate_quantiles != "recent" and est.calibrate_quantiles  # True
-        if fixed_widths and isinstance(head, QuantileHead):
+        # True calibrates once here; "recent" at every forecast (recalibration.py)
+        once = est.calibrate_quantiles and not isinstance(est.calibrate_quantiles, str)
+        if once and isinstance(head, QuantileHead):
             calibrate_quantiles(net, head, val)
     return net, result
 
