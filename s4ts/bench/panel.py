@@ -46,7 +46,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SPLITS = ("validation", "test")
+SPLITS = ("early_validation", "validation", "test")  # blocks from the earliest
 ID, TIME, TARGET, PRED = "unique_id", "ds", "y", "y_pred"
 _QUANTILE = re.compile(rf"^{TARGET}_q(\d*\.?\d+)$")
 
@@ -150,35 +150,39 @@ def _on_grid(df: pd.DataFrame, spec: PanelSpec, where: str) -> pd.DataFrame:
 
 def split_for(spec: PanelSpec, df: pd.DataFrame, split: str) -> pd.DataFrame:
     """The frame whose last `spec.n_windows` windows are the `split` block: all of it for
-    "test", for "validation" each series without its test block.
+    "test", for "validation" each series without its test block, for "early_validation"
+    each series without its validation and test blocks (a second block to choose on).
 
     The result is a new frame on each series' regular grid (missing steps as rows with NaN
     values), so that every series ends exactly where its windows end. Series too short for
-    both blocks after `spec.min_history` steps, or with nothing observed before them, are
-    left out of both splits (logged), so that the two splits hold the same series.
+    the validation and test blocks after `spec.min_history` steps, or with nothing observed
+    before them, are left out of every split (logged), so that those two splits hold the
+    same series; "early_validation" also leaves out series too short for its own block.
     """
     if split not in SPLITS:
         raise ValueError(f"split={split!r} must be one of {SPLITS}")
     grid = _on_grid(df, spec, "split_for")
     back = spec.block
+    blocks_after = len(SPLITS) - 1 - SPLITS.index(split)  # 0 test, 1 validation, 2 early
     position = grid.groupby(ID, sort=False).cumcount().to_numpy()
     length = grid.groupby(ID, sort=False)[TIME].transform("size").to_numpy()
-    history = position < length - 2 * back  # steps before the first validation cutoff + 1
+    first_cutoff = length - (1 + max(blocks_after, 1)) * back  # of validation, or earlier
+    history = position < first_cutoff
     observed = pd.Series(history & grid[TARGET].notna().to_numpy()).groupby(grid[ID]).any()
-    long_enough = pd.Series(length - 2 * back >= spec.min_history).groupby(grid[ID]).first()
+    long_enough = pd.Series(first_cutoff >= spec.min_history).groupby(grid[ID]).first()
     keep = observed & long_enough
+    blocks = "validation and test" if blocks_after < 2 else "early validation, validation and test"
     if not keep.any():
         raise ValueError(
-            f"split_for: no series of {spec.name} is long enough for {spec.n_windows} validation "
-            f"and {spec.n_windows} test windows of {spec.horizon} steps every {spec.window_step} "
-            f"after {spec.min_history} steps of history (needs {2 * back + spec.min_history} steps)"
+            f"split_for: no series of {spec.name} is long enough for {spec.n_windows} windows "
+            f"of {spec.horizon} steps every {spec.window_step} in each of the {blocks} blocks "
+            f"after {spec.min_history} steps of history (needs "
+            f"{(1 + max(blocks_after, 1)) * back + spec.min_history} steps)"
         )
     if not keep.all():
-        logger.info("%s: %d series too short for the panel left out: %s", spec.name,
-                    int((~keep).sum()), list(keep.index[~keep.to_numpy()]))
-    rows = grid[ID].map(keep).to_numpy(dtype=bool)
-    if split == "validation":
-        rows &= position < length - back
+        logger.info("%s: %d series too short for the %s blocks left out: %s", spec.name,
+                    int((~keep).sum()), blocks, list(keep.index[~keep.to_numpy()]))
+    rows = grid[ID].map(keep).to_numpy(dtype=bool) & (position < length - blocks_after * back)
     return grid[rows].reset_index(drop=True)
 
 

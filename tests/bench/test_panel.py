@@ -12,7 +12,7 @@ from bench_scripts import load_script
 from s4ts.bench import panel
 from s4ts.bench.panel import PanelSpec, score_backtest, seasonal_naive_backtest, split_for
 
-DAYS = pd.date_range("2020-01-01", periods=12, freq="D")
+DAYS = pd.date_range("2020-01-01", periods=16, freq="D")
 
 
 def _frame(**series: list[float]) -> pd.DataFrame:
@@ -46,6 +46,22 @@ def test_split_for_leaves_the_test_block_out_of_validation():
         split_for(spec, df, "train")
     with pytest.raises(ValueError, match="no series of toy is long enough"):
         split_for(_spec(horizon=6, season=3, n_windows=2), df, "test")
+
+
+def test_early_validation_is_the_block_before_validation():
+    long, short = list(np.arange(1.0, 17.0)), list(np.arange(1.0, 13.0))
+    df = _frame(long=long, short=short)
+    spec = _spec(horizon=2, season=3, n_windows=2, step=1)  # block of 3 steps, min history 5
+    early, val = split_for(spec, df, "early_validation"), split_for(spec, df, "validation")
+    # "short" has 6 steps before validation's first cutoff: enough for validation and test,
+    # not for a third block after 5 steps of history; it stays in the later two splits.
+    assert sorted(val["unique_id"].unique()) == ["long", "short"]
+    assert list(early["unique_id"].unique()) == ["long"] and len(early) == 16 - 2 * 3
+    early_forecasts = seasonal_naive_backtest(early, spec)
+    val_forecasts = seasonal_naive_backtest(val[val["unique_id"] == "long"], spec)
+    assert early_forecasts["ds"].max() == DAYS[9] < val_forecasts["ds"].min() == DAYS[10]
+    with pytest.raises(ValueError, match="early validation, validation and test blocks"):
+        split_for(spec, _frame(short=short), "early_validation")
 
 
 def test_seasonal_naive_backtest_repeats_the_last_season_before_each_cutoff():
