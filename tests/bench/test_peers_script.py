@@ -86,6 +86,7 @@ def test_quick_run_scores_every_model_and_reuses_the_peers(script, tmp_path, cap
             assert m["n_series"] == 2 and m["mase"] > 0
             probabilistic = name == "S4Forecaster" or name in script.STATS
             assert ("coverage_80" in m) == probabilistic, name
+            assert m.get("steps") == (5 if name in script.NEURAL else None), name  # --quick: 5 steps
         assert models["SeasonalNaive"]["rel_mase"] == 1.0
     assert set(final["summary"]) == {"S4Forecaster", *script.STATS, *script.NEURAL}
     assert set(final["s4_targets"]) >= {"best_mean_rank", "below_naive_on", "lowest_crps_on"}
