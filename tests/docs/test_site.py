@@ -31,5 +31,5 @@ def test_links_outside_the_site_become_repository_paths(site):
     """docs/forecasting.md links to a results file the site does not carry, and to the results
     index it does."""
     page = (site / "forecasting" / "index.html").read_text()
-    assert "<code>benchmarks/results/calibration_v1/calibration.md</code>" in page
+    assert "<code>benchmarks/results/calibration_v4/README.md</code>" in page
     assert 'href="../benchmarks/results/"' in page
