@@ -13,7 +13,7 @@ import math
 import time
 from typing import Any
 
-from s4ts.bench.informer.forecaster import Trial, scored_on_validation, train_s4
+from s4ts.bench.informer.forecaster import PROTOCOL_SETTINGS, Trial, scored_on_validation, train_s4
 from s4ts.bench.informer.protocol import ProtocolData
 from s4ts.forecasting import S4Forecaster
 from s4ts.tuning._optuna import require_optuna
@@ -79,8 +79,8 @@ def choose(data: ProtocolData, seq_len: int, horizon: int, params: dict, grid: d
         return train_s4(data, seq_len, horizon, params, {}, val_stride), {"trials": []}, [seq_len]
     optuna = require_optuna()
     train_end, val_end, _ = data.ends
-    estimator = S4Forecaster(horizon=horizon, context_length=seq_len, scaler=None,
-                             val_size=val_end - train_end, **params)
+    estimator = S4Forecaster(horizon=horizon, context_length=seq_len, val_size=val_end - train_end,
+                             **{**PROTOCOL_SETTINGS, **params})
     space = _grid_space(grid) if grid else bench_space(estimator, train_end)
     check_names(space, estimator, "--search")
     if n_trials:
