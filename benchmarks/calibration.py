@@ -10,7 +10,8 @@ windows (`calibrate_quantiles=True`), "trained" with the widths reset to 1
 (`calibrate_quantiles=False`), and "recent" with widths from the 8 windows before each cutoff
 (`calibrate_quantiles="recent"`). The median is the same in all three, so MASE is too.
 --set overrides constructor arguments (e.g. calendar_features=false). Defaults are chosen on
---split validation; the last line is JSON.
+--split validation and early_validation (the block before it), never on test; the last line
+is JSON.
 
   S4TS_DATA=../shared/data/ETT .venv/bin/python benchmarks/calibration.py --out benchmarks/results/calibration_v3
 """
