@@ -5,10 +5,12 @@ recalibrated at every forecast from the latest windows before it.
 For every dataset of `s4ts.bench.panel.PANEL`, one `S4Forecaster(horizon, futr_exog,
 random_state=seed, calibrate_quantiles=True)` (otherwise its defaults) is fit on each series up to
 its first --split cutoff, as `cross_validation` does, and forecasts the split's windows
-three times with `historical_forecasts`: "validation" with the widths fit set on its validation
+four times with `historical_forecasts`: "validation" with the widths fit set on its validation
 windows (`calibrate_quantiles=True`), "trained" with the widths reset to 1
-(`calibrate_quantiles=False`), and "recent" with widths from the 8 windows before each cutoff
-(`calibrate_quantiles="recent"`). The median is the same in all three, so MASE is too.
+(`calibrate_quantiles=False`), "recent" with widths from the 8 windows before each cutoff
+(`calibrate_quantiles="recent"`), on the values the network did not train on, and
+"recent_all" the same on all their values (v4's "recent", `recalibration.SKIP_TRAINED`
+off). The median is the same in all, so MASE is too.
 --set overrides constructor arguments (e.g. calendar_features=false). Defaults are chosen on
 --split validation and early_validation (the block before it), never on test; the last line
 is JSON.
@@ -42,27 +44,30 @@ def run_dataset(spec: panel.PanelSpec, split: str, seed: int, max_series: int | 
     seconds = time.perf_counter() - start
     scores = {}
     widths, ones = list(model.head_.widths), [1.0] * len(model.head_.widths)
-    variants = [("validation", True, widths, None), ("trained", False, ones, None)]
-    variants += [("recent" if k == 0 else f"recent_stride{stride:g}", "recent", ones, stride)
+    variants = [("validation", True, widths, None, True), ("trained", False, ones, None, True)]
+    variants += [("recent" if k == 0 else f"recent_stride{stride:g}", "recent", ones, stride, True)
                  for k, stride in enumerate(strides)]
-    library_stride = recalibration.WINDOW_STRIDE
-    for name, setting, use, stride in variants:
+    variants.append(("recent_all", "recent", ones, None, False))
+    library = recalibration.WINDOW_STRIDE, recalibration.SKIP_TRAINED
+    for name, setting, use, stride, skip_trained in variants:
         model.head_.widths = use
         model.set_params(calibrate_quantiles=setting)  # read at forecast time ("recent") only
-        recalibration.WINDOW_STRIDE = library_stride if stride is None else stride
+        recalibration.WINDOW_STRIDE = library[0] if stride is None else stride
+        recalibration.SKIP_TRAINED = skip_trained
         try:
             forecasts = model.historical_forecasts(frame, n_windows=spec.n_windows, step=spec.window_step)
         finally:
-            recalibration.WINDOW_STRIDE = library_stride
+            recalibration.WINDOW_STRIDE, recalibration.SKIP_TRAINED = library
         scores[name] = panel.score_backtest(forecasts, frame, spec)
     print(f"{spec.name}: widths {np.round(widths, 3).tolist()}, coverage trained "
           f"{scores['trained']['coverage_80']:.3f}, validation {scores['validation']['coverage_80']:.3f}, "
-          f"recent {scores['recent']['coverage_80']:.3f}", file=sys.stderr, flush=True)
+          f"recent {scores['recent']['coverage_80']:.3f}, recent_all {scores['recent_all']['coverage_80']:.3f}",
+          file=sys.stderr, flush=True)
     return {"dataset": spec.name, "split": split, "n_series": int(frame[panel.ID].nunique()),
-            "widths": widths, "fit_seconds": seconds, **scores}
+            "widths": widths, "val_size": model.val_size_, "fit_seconds": seconds, **scores}
 
 
-VARIANTS = ("trained", "validation", "recent")
+VARIANTS = ("trained", "validation", "recent", "recent_all")
 
 
 def table(records: list[dict]) -> str:

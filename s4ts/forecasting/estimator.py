@@ -21,11 +21,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from s4ts.data.frames import (
-    SeriesData,
-    parse_freq,
-    time_kind,
-)
+from s4ts.data.frames import SeriesData, parse_freq, time_kind
 from s4ts.data.timing import series_dt, series_rate, training_step
 from s4ts.data.windows import fit_scale
 from s4ts.forecasting import evaluation, persistence, plotting, reading, streaming, training
@@ -33,7 +29,7 @@ from s4ts.forecasting.horizon import forecast_frame, futures_from, pred_col, qua
 from s4ts.forecasting.inference import SeriesState, append_steps, history_window, run_forecasts
 from s4ts.forecasting.params import check_params, network_params
 from s4ts.forecasting.rates import check_rate_argument, horizon_steps_of
-from s4ts.forecasting.recalibration import extend_recent, recent_tail, recent_widths
+from s4ts.forecasting.recalibration import extend_recent, recent_tail, recent_widths, trained_until
 from s4ts.nn.distributions import make_head
 
 __all__ = ["S4Forecaster"]
@@ -354,8 +350,10 @@ class S4Forecaster(BaseEstimator):
         self.head_ = head
         self.net_ = net
         self.rates_ = sorted({*(self.rates_ if warm else ()), *(rate for rate in rates if rate is not None)})
+        before = self.series_ if warm else {}
         self.series_ = {
-            s.uid: SeriesState(s.freq, loc, scale, rate, self._context(s, rate), recent_tail(self, s, rate))
+            s.uid: SeriesState(s.freq, loc, scale, rate, self._context(s, rate), recent_tail(self, s, rate),
+                               trained_until(s, val_size, before.get(s.uid)))
             for s, (loc, scale), rate in zip(series, scaling, rates)
         }
         return self

@@ -43,6 +43,9 @@ class SeriesState:
     history: SeriesData  # the last context_length steps up to the forecast origin
     # the longer end that recalibrates the quantiles (`recalibration.recent_tail`), or None
     recent: SeriesData | None = None
+    # the time of the last target the network trained on (later ones were held out or are
+    # new), None when it trained on none of this series (`recalibration.trained_until`)
+    trained_until: Any = None
 
     @property
     def last_time(self) -> Any:

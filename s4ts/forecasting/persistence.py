@@ -74,9 +74,12 @@ def _check_saved_series(config: SavedConfig, tensors: object) -> None:
         )
     width = config["featurizer"]["n_futr"] + config["featurizer"]["n_hist"]
     for meta, times, y, cov in zip(series, tensors["times"], tensors["y"], tensors["covariates"]):
-        uid = meta["id"]
+        uid, until = meta["id"], meta.get("trained_until")
         if not isinstance(uid, (str, int)):
             raise ModelFileError(f"{config.source}: series id {uid!r} must be a str, int or bool")
+        if until is not None and (not isinstance(until, int) or isinstance(until, bool)):
+            raise ModelFileError(f"{config.source}: series {uid!r} has trained_until={until!r}, "
+                                 "which must be an integer time (nanoseconds for timestamps) or null")
         if not all(isinstance(t, torch.Tensor) for t in (times, y, cov)) or not (
                 times.ndim == y.ndim == 1 and cov.ndim == 2 and len(times) == len(y) == len(cov)
                 and cov.shape[1] == width):
@@ -101,6 +104,8 @@ def save(est: S4Forecaster, path: str | os.PathLike) -> None:
             "freq": st.freq if st.freq is None or integer else st.freq.freqstr,
             "tz": None if tz is None else str(tz),
             "loc": st.loc, "scale": st.scale, "rate": st.rate,
+            "trained_until": None if st.trained_until is None
+            else int(_times_to_int(pd.Index([st.trained_until]), integer)[0]),
         })
     feat = est.featurizer_
     config = {
@@ -183,9 +188,10 @@ def load(cls: type[S4Forecaster], path: str | os.PathLike) -> S4Forecaster:
         saved = SeriesData(
             meta["id"], _times_from_int(times, integer, meta["tz"]), y.numpy(), covariates.numpy(), freq
         )
-        rate = meta["rate"]
+        rate, until = meta["rate"], meta.get("trained_until")  # absent in earlier versions' files
         est.series_[meta["id"]] = SeriesState(
-            freq, meta["loc"], meta["scale"], rate, est._context(saved, rate), recent_tail(est, saved, rate)
+            freq, meta["loc"], meta["scale"], rate, est._context(saved, rate), recent_tail(est, saved, rate),
+            None if until is None else _times_from_int(torch.tensor([until]), integer, meta["tz"])[0],
         )
     est._network_params = network_params(est)  # what a warm start must match
     return est

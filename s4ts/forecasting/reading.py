@@ -172,7 +172,7 @@ def series_states(
         loc, scale = (known.loc, known.scale) if known else fit_scale(s.y, est.scaler)
         check_series_range(est, name, s, loc, scale, est.featurizer_)
         states.append(SeriesState(s.freq, loc, scale, series_rate_, est._context(s, series_rate_),
-                                  recent_tail(est, s, series_rate_)))
+                                  recent_tail(est, s, series_rate_), known.trained_until if known else None))
     check_rates(est.net_, [s.uid for s in series], checked, est.rates_, name)
     return states
 

@@ -4,7 +4,9 @@
 Before a forecast of h steps from a series' last observation, the fitted model forecasts
 the `RECENT_WINDOWS` whole windows of h steps that end at that observation (origins h,
 2h, ... steps back), and each quantile's distance from the median is scaled so that on
-their observed values the share below it is its level (`quantile_widths`). Series whose
+their observed values the share below it is its level (`quantile_widths`). Values the
+network trained on (up to the series' `trained_until`, before its validation steps) are
+left out: errors on them understate the errors of a forecast (with `SKIP_TRAINED`). Series whose
 histories end at the same time are pooled; so in a backtest each cutoff is calibrated by
 what was observed before it, including earlier test windows: the band widens after
 misses and narrows after over-coverage, where widths fixed at fit time keep the
@@ -37,11 +39,14 @@ from s4ts.nn.distributions import QuantileHead, quantile_widths
 if TYPE_CHECKING:
     from s4ts.forecasting.estimator import S4Forecaster
 
-__all__ = ["MAX_WINDOWS", "RECENT_WINDOWS", "extend_recent", "recalibrates", "recent_tail", "recent_widths"]
+__all__ = [
+    "MAX_WINDOWS", "RECENT_WINDOWS", "extend_recent", "recalibrates", "recent_tail", "recent_widths", "trained_until",
+]
 
 RECENT_WINDOWS = 8  # as many as the validation windows of `val_size=None`
 WINDOW_STRIDE = 1.0  # origins this many forecast lengths apart
 MAX_WINDOWS = 1024
+SKIP_TRAINED = True  # leave out values the network trained on (False: calibration v4's "recent")
 
 
 def recalibrates(est: S4Forecaster) -> bool:
@@ -58,6 +63,16 @@ def recent_tail(est: S4Forecaster, series: SeriesData, rate: float | None) -> Se
     return history_window(series, _span(est), rate, est.train_step_, est.rates_)
 
 
+def trained_until(series: SeriesData, val_size: int, before: SeriesState | None = None):
+    """The time of the last value of `series` that a fit holding out its last `val_size`
+    steps trained on (training targets end there, see `window_index`), or `before`'s (the
+    series' state from an earlier fit that a warm start continues) when later."""
+    until = series.times[len(series.times) - val_size - 1]
+    if before is not None and before.trained_until is not None and before.trained_until > until:
+        return before.trained_until
+    return until
+
+
 def extend_recent(est: S4Forecaster, state: SeriesState, new: SeriesData) -> None:
     """Append the observations `new` to the state's recent tail, if it keeps one (`update`)."""
     if state.recent is not None:
@@ -72,16 +87,22 @@ def _span(est: S4Forecaster) -> int:
 def _windows(state: SeriesState, steps: int) -> list[int]:
     """Cut positions in the state's tail of its latest `RECENT_WINDOWS` windows of `steps`
     steps, origins `WINDOW_STRIDE * steps` apart (the latest partly observed when under 1),
-    latest first."""
+    latest first; none whose values the network all trained on."""
     tail = state.recent
     stride = max(1, round(WINDOW_STRIDE * steps))
     cuts = []
     for k in range(1, RECENT_WINDOWS + 1):
         cut = len(tail.times) - 1 - k * stride
-        if cut < 0 or not np.isfinite(tail.y[: cut + 1]).any():
+        if cut < 0 or not np.isfinite(tail.y[: cut + 1]).any() or not _held_out(state, cut + min(steps, k * stride)):
             break
         cuts.append(cut)
     return cuts
+
+
+def _held_out(state: SeriesState, position: int) -> bool:
+    """Whether the value at `position` of the state's tail counts for calibration: not one
+    the network trained on (when `SKIP_TRAINED`)."""
+    return not SKIP_TRAINED or state.trained_until is None or state.recent.times[position] > state.trained_until
 
 
 def recent_widths(est: S4Forecaster, states: Sequence[SeriesState], futures: Sequence[Future]) -> np.ndarray | None:
@@ -117,7 +138,9 @@ def _group_widths(est: S4Forecaster, states: Sequence[SeriesState], windows: lis
         context = est._context(truncate(st.recent, cut), st.rate)
         past_states.append(SeriesState(st.freq, st.loc, st.scale, st.rate, context))
         past_futures.append(Future(st.recent.times[ahead], st.recent.covariates[ahead, :n_futr]))
-        truths.append(st.recent.y[ahead])
+        truth = st.recent.y[ahead].astype(np.float64)
+        truth[[not _held_out(st, k) for k in range(ahead.start, ahead.start + len(truth))]] = np.nan
+        truths.append(truth)
     raw, shift, scale = run_forecasts(
         est.net_, est.featurizer_, past_states, past_futures, est.train_step_, est.rates_
     )  # (sum steps, Q), (sum steps,) x2

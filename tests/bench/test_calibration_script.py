@@ -24,18 +24,20 @@ def test_bad_options_exit_with_a_usage_error(script, capsys, options, message):
     assert message in usage_error(script, options, capsys)
 
 
-def test_one_fit_scores_the_three_settings_on_the_same_windows(script, tmp_path, capsys):
+def test_one_fit_scores_the_four_settings_on_the_same_windows(script, tmp_path, capsys):
     pytest.importorskip("tsdata")
     assert script.main(["--datasets", "tourism", "--max-series", "3", "--set", TINY,
                         "--out", str(tmp_path)]) == 0
     final = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert final["set"]["max_epochs"] == 1 and final["n_datasets"] == 1
-    assert set(final["coverage_in_range"]) == {"trained", "validation", "recent"}
+    assert set(final["coverage_in_range"]) == {"trained", "validation", "recent", "recent_all"}
     record = json.loads((tmp_path / "calibration.json").read_text())["datasets"][0]
     trained, validation, recent = record["trained"], record["validation"], record["recent"]
-    for other in (validation, recent):
+    for other in (validation, recent, record["recent_all"]):
         assert other["mase"] == pytest.approx(trained["mase"])  # the median is the same
         assert other["n_windows"] == trained["n_windows"] == 3 * 3
     if record["widths"] != [1.0, 1.0, 1.0]:
         assert trained["coverage_80"] != validation["coverage_80"]
     assert recent["scaled_crps"] != trained["scaled_crps"]  # recalibrated from earlier windows
+    # One validation window held out per series: "recent_all" also reads trained-on ones.
+    assert record["val_size"] == 8 and recent["scaled_crps"] != record["recent_all"]["scaled_crps"]

@@ -31,20 +31,59 @@ def _trained(model: S4Forecaster) -> S4Forecaster:
     return copy.copy(model).set_params(calibrate_quantiles=False)
 
 
-def test_widths_are_those_of_the_latest_whole_windows(recent, frame):
-    # By hand: the trained quantiles of the 8 horizon-long windows that end at each series'
-    # last observation, pooled over the series (their histories end at the same time).
-    plain = _trained(recent)
-    windows = plain.historical_forecasts(frame, n_windows=RECENT_WINDOWS, step=HORIZON)
-    expected = quantile_widths(windows[QUANTILE_COLS].to_numpy(), windows["y"].to_numpy(), LEVELS)
-    assert expected != [1.0, 1.0, 1.0] and expected[1] == 1.0
+def _hand_widths(model: S4Forecaster, frame: pd.DataFrame, n_windows: int) -> list[float]:
+    """The widths of the trained quantiles on the `n_windows` horizon-long windows that end
+    at each series' last observation, pooled over the series (their histories end together)."""
+    windows = _trained(model).historical_forecasts(frame, n_windows=n_windows, step=HORIZON)
+    return quantile_widths(windows[QUANTILE_COLS].to_numpy(), windows["y"].to_numpy(), LEVELS)
 
-    future = future_of(frame)
-    got, trained = recent.predict(X_future=future), plain.predict(X_future=future)
+
+def _assert_widths(model: S4Forecaster, expected: list[float], future: pd.DataFrame, df=None) -> None:
+    """`model`'s forecast is its trained one with each quantile's distance from the median scaled by `expected`."""
+    got, trained = model.predict(df, X_future=future), _trained(model).predict(df, X_future=future)
     median = trained["y_q0.5"].to_numpy()
     for width, column in zip(expected, QUANTILE_COLS):
         np.testing.assert_allclose(got[column], median + width * (trained[column] - median), rtol=1e-6)
     np.testing.assert_array_equal(got["y_pred"], trained["y_pred"])  # the median stays
+
+
+def test_widths_are_those_of_the_held_out_windows(recent, frame):
+    # val_size=None held out the last 2 horizons of each 300-step series: the network trained
+    # on the values before them, whose errors would understate a forecast's.
+    assert recent.val_size_ == 2 * HORIZON
+    assert recent.series_["s0"].trained_until == frame["ds"].iloc[300 - 2 * HORIZON - 1]
+    expected = _hand_widths(recent, frame, 2)
+    assert expected != [1.0, 1.0, 1.0] and expected[1] == 1.0
+    assert expected != _hand_widths(recent, frame, RECENT_WINDOWS)
+    _assert_widths(recent, expected, future_of(frame))
+
+
+def test_without_skipping_trained_values_the_latest_whole_windows_count(recent, frame, monkeypatch):
+    monkeypatch.setattr(recalibration, "SKIP_TRAINED", False)  # calibration v4's "recent"
+    _assert_widths(recent, _hand_widths(recent, frame, RECENT_WINDOWS), future_of(frame))
+
+
+def test_a_series_the_network_never_saw_calibrates_on_all_its_windows(recent):
+    other = make_frame(length=300, seed=5)
+    other["unique_id"] = other["unique_id"].map({"s0": "new0", "s1": "new1"})
+    _assert_widths(recent, _hand_widths(recent, other, RECENT_WINDOWS), future_of(other), other)
+
+
+def test_after_training_on_everything_only_new_observations_calibrate(frame):
+    model = S4Forecaster(**{**RECENT, "val_size": 0}).fit(frame.groupby("unique_id").head(276))
+    future = future_of(frame)
+    _assert_widths(model, [1.0, 1.0, 1.0], future_of(frame.groupby("unique_id").head(276)))
+    model.update(frame.groupby("unique_id").tail(24))  # two horizons the network never trained on
+    expected = _hand_widths(model, frame, 2)
+    assert expected != [1.0, 1.0, 1.0]
+    _assert_widths(model, expected, future)
+
+
+def test_a_warm_start_on_earlier_data_keeps_the_later_training_end(frame):
+    model = S4Forecaster(**RECENT).fit(frame)
+    until = model.series_["s0"].trained_until
+    model.set_params(warm_start=True, max_epochs=1).fit(frame.groupby("unique_id").head(200))
+    assert model.series_["s0"].trained_until == until
 
 
 def test_stored_update_and_given_history_forecast_alike(frame):
@@ -62,6 +101,7 @@ def test_save_and_load_keep_the_recent_windows(recent, frame, tmp_path):
     future = future_of(frame)
     pd.testing.assert_frame_equal(loaded.predict(X_future=future), recent.predict(X_future=future))
     state = loaded.series_["s0"]
+    assert state.trained_until == recent.series_["s0"].trained_until
     assert len(state.recent.times) == TINY["context_length"] + RECENT_WINDOWS * HORIZON
     assert len(state.history.times) == TINY["context_length"]
 

@@ -90,6 +90,8 @@ def test_tampered_weights_are_named_as_such(saved):
     (lambda c: c["series"].pop(), "lists 1 series but"),
     (lambda c: c["featurizer"].update(n_futr=2), "the history of series 's0' has .*expected T, T and"),
     (lambda c: c.update(context_length=7), "does not fit the network its config.json describes"),
+    (lambda c: c["series"][1].update(trained_until="yesterday"),
+     "series 's1' has trained_until='yesterday', which must be an integer time"),
     (lambda c: c.update(estimator="S4Classifier"), "holds a 'S4Classifier', not a S4Forecaster"),
 ])
 def test_a_damaged_config_names_the_file_and_key(saved, change, match):
