@@ -390,10 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", type=Path, default=None, metavar="PEERS_JSON",
                         help="take the models not in --models from this earlier run's peers.json "
                              "(same datasets and windows), e.g. to rerun S4Forecaster alone")
-    parser.add_argument("--stats-timeout", type=float, default=240,
+    parser.add_argument("--stats-timeout", type=float, default=200,
                         help="seconds one statsforecast model may take on one dataset; then it is "
-                             "stopped and ranked last there (AutoARIMA's slowest finish in v1: "
-                             "184 s, on us_gasoline)")
+                             "stopped and ranked last there (AutoARIMA's slowest finish: 184 s in "
+                             "v1, 143 s in v5, on us_gasoline; where it stops it did not finish in "
+                             "300 s in v1 either)")
     parser.add_argument("--stats-history", type=int, default=3000,
                         help="steps before the first test cutoff the statsforecast models are fit "
                              "on (AutoARIMA takes over 200 s on ETTh1's 17,000 hours, 22 s on the "
