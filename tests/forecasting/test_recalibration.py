@@ -147,8 +147,10 @@ def test_only_recent_true_or_false_are_accepted(frame):
 
 
 def test_irregular_histories_keep_the_trained_quantiles(recent, frame):
-    history = frame.groupby("unique_id").head(250)
-    future = frame.groupby("unique_id").nth(slice(250, 250 + HORIZON))[["unique_id", "ds", "promo"]]
+    # Series the network never saw: as regular series every recent window would count.
+    renamed = frame.assign(unique_id=frame["unique_id"].map({"s0": "new0", "s1": "new1"}))
+    history = renamed.groupby("unique_id").head(250)
+    future = renamed.groupby("unique_id").nth(slice(250, 250 + HORIZON))[["unique_id", "ds", "promo"]]
     irregular = copy.deepcopy(recent).set_params(time_grid="irregular")
     plain = _trained(irregular)
     pd.testing.assert_frame_equal(irregular.predict(history, X_future=future),
@@ -160,6 +162,9 @@ def test_irregular_histories_keep_the_trained_quantiles(recent, frame):
 def test_origins_a_fraction_of_a_horizon_apart_count_partly_observed_windows(recent, monkeypatch):
     state = recent.series_["s0"]
     n = len(state.recent.times)
+    # The two held-out windows; the ones before them the network trained on.
+    assert recalibration._windows(state, HORIZON) == [n - 1 - k * HORIZON for k in (1, 2)]
+    monkeypatch.setattr(recalibration, "SKIP_TRAINED", False)
     assert recalibration._windows(state, HORIZON) == [n - 1 - k * HORIZON for k in range(1, RECENT_WINDOWS + 1)]
     monkeypatch.setattr(recalibration, "WINDOW_STRIDE", 0.5)
     cuts = recalibration._windows(state, HORIZON)
