@@ -119,8 +119,9 @@ class S4Forecaster(BaseEstimator):
     calibrate_quantiles
         scale each quantile's distance from the median (quantile head; the median stays) so
         that the share of values below it is its level: "recent" (default) at every forecast,
-        from the latest 8 windows before its origin (`s4ts.forecasting.recalibration`; irregular
-        series keep the trained widths); True once, from the validation windows; False: as trained.
+        from the values of the latest 8 windows before its origin that the network did not
+        train on (`s4ts.forecasting.recalibration`; irregular series keep the trained
+        widths); True once, from the validation windows; False: as trained.
     nonnegative
         raise forecasts, quantiles and samples below 0 to 0 (counts, sales, demand);
         "auto" (default) does so when no training target is negative.
