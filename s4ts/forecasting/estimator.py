@@ -169,7 +169,8 @@ class S4Forecaster(BaseEstimator):
     featurizer_
         the input encoder, with the covariates' training statistics.
     series_
-        per series id, what forecasting after it needs (scaling, rate, last context).
+        per series id, what forecasting after it needs (scaling, rate, last context, and
+        `trained_until`, the time of the last value the network trained on).
     train_step_
         the model's time unit (seconds for datetimes, units for integers).
     time_kind_

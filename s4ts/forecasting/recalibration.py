@@ -6,7 +6,7 @@ the `RECENT_WINDOWS` whole windows of h steps that end at that observation (orig
 2h, ... steps back), and each quantile's distance from the median is scaled so that on
 their observed values the share below it is its level (`quantile_widths`). Values the
 network trained on (up to the series' `trained_until`, before its validation steps) are
-left out: errors on them understate the errors of a forecast (with `SKIP_TRAINED`). Series whose
+left out (`SKIP_TRAINED`): errors on them understate a forecast's. Series whose
 histories end at the same time are pooled; so in a backtest each cutoff is calibrated by
 what was observed before it, including earlier test windows: the band widens after
 misses and narrows after over-coverage, where widths fixed at fit time keep the
@@ -93,16 +93,20 @@ def _windows(state: SeriesState, steps: int) -> list[int]:
     cuts = []
     for k in range(1, RECENT_WINDOWS + 1):
         cut = len(tail.times) - 1 - k * stride
-        if cut < 0 or not np.isfinite(tail.y[: cut + 1]).any() or not _held_out(state, cut + min(steps, k * stride)):
+        last = cut + min(steps, k * stride)  # the window's last observed position
+        if cut < 0 or not np.isfinite(tail.y[: cut + 1]).any() or _trained_on(state, slice(last, last + 1)).any():
             break
         cuts.append(cut)
     return cuts
 
 
-def _held_out(state: SeriesState, position: int) -> bool:
-    """Whether the value at `position` of the state's tail counts for calibration: not one
-    the network trained on (when `SKIP_TRAINED`)."""
-    return not SKIP_TRAINED or state.trained_until is None or state.recent.times[position] > state.trained_until
+def _trained_on(state: SeriesState, positions: slice) -> np.ndarray:
+    """(n,) for the values at `positions` of the state's tail: whether the network trained on
+    them, so calibration leaves them out (never, with `SKIP_TRAINED` off)."""
+    times = state.recent.times[positions]
+    if not SKIP_TRAINED or state.trained_until is None:
+        return np.zeros(len(times), dtype=bool)
+    return np.asarray(times <= state.trained_until)
 
 
 def recent_widths(est: S4Forecaster, states: Sequence[SeriesState], futures: Sequence[Future]) -> np.ndarray | None:
@@ -138,8 +142,8 @@ def _group_widths(est: S4Forecaster, states: Sequence[SeriesState], windows: lis
         context = est._context(truncate(st.recent, cut), st.rate)
         past_states.append(SeriesState(st.freq, st.loc, st.scale, st.rate, context))
         past_futures.append(Future(st.recent.times[ahead], st.recent.covariates[ahead, :n_futr]))
-        truth = st.recent.y[ahead].astype(np.float64)
-        truth[[not _held_out(st, k) for k in range(ahead.start, ahead.start + len(truth))]] = np.nan
+        truth = st.recent.y[ahead].astype(np.float64)  # (steps,), fewer at the tail's end
+        truth[_trained_on(st, ahead)] = np.nan
         truths.append(truth)
     raw, shift, scale = run_forecasts(
         est.net_, est.featurizer_, past_states, past_futures, est.train_step_, est.rates_
