@@ -62,10 +62,12 @@ def run_config(spec: panel.PanelSpec, frame, overrides: dict, seeds: list[int],
             raise RuntimeError(f"{spec.name}: cross_validation's windows differ from the panel's "
                                f"seasonal-naive windows in {len(differ)} rows (e.g. "
                                f"{min(differ, key=str)}); the cutoff conventions disagree")
-        runs.append({"seed": seed, "seconds": seconds, **panel.score_backtest(forecasts, frame, spec)})
-        print(f"{spec.name} seed {seed}: MASE {runs[-1]['mase']:.4f} in {seconds:.1f} s",
-              file=sys.stderr, flush=True)
-    mean = {key: sum(r[key] for r in runs) / len(runs) for key in runs[0] if key != "seed"}
+        runs.append({"seed": seed, "seconds": seconds, "n_epochs": model.n_epochs_,
+                     "best_epoch": model.best_epoch_, **panel.score_backtest(forecasts, frame, spec)})
+        print(f"{spec.name} seed {seed}: MASE {runs[-1]['mase']:.4f} in {seconds:.1f} s, "
+              f"{model.n_epochs_} epochs (best {model.best_epoch_})", file=sys.stderr, flush=True)
+    numeric = [key for key in runs[0] if key != "seed" and all(r[key] is not None for r in runs)]
+    mean = {key: sum(r[key] for r in runs) / len(runs) for key in numeric}
     return {"overrides": overrides, "seeds": runs, "mean": mean}
 
 
