@@ -3,11 +3,11 @@
 For every dataset of `s4ts.bench.panel.PANEL` and every configuration (the estimator's own
 defaults, "default", plus each --config; --common overrides go into all of them), this builds
 `S4Forecaster(horizon=spec.horizon, futr_exog=spec.futr_exog, random_state=seed, **overrides)`,
-fits it on the history before the --split frame's first cutoff and backtests it with
-`historical_forecasts` (what `cross_validation` does, on the model itself so that its
-epochs trained and best epoch go into the record) (validation: the windows just before the test
-block; defaults are chosen there, test is for the peer comparison), and scores it next to
-seasonal naive on the same windows. It prints one Markdown table per dataset (MASE, MASE
+fits it on the history before the first cutoff of the --split frame (validation: the
+windows just before the test block; defaults are chosen there, test is for the peer
+comparison), backtests it with `historical_forecasts` (what `cross_validation` does, on
+the model itself so that its epochs trained and best epoch go into the record), and scores
+it next to seasonal naive on the same windows. It prints one Markdown table per dataset (MASE, MASE
 relative to seasonal naive, sMAPE, 80% coverage, fit+predict seconds, each the mean over
 --seeds), then a summary per configuration (geometric mean over datasets of the relative
 MASE, and on how many datasets it beats seasonal naive); the last line is JSON. With --out
