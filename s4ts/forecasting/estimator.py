@@ -148,9 +148,7 @@ class S4Forecaster(BaseEstimator):
         series or over 256 windows in all, at least one (`val_size_`); 0 trains on
         everything without early stopping.
     early_stopping_patience
-        epochs without validation improvement before stopping (None: none); 3 rather
-        than 5 trained 18% less on the panel's validation windows for 0.3% more MASE
-        (benchmarks/results/patience_v1).
+        epochs without validation improvement before stopping (None: none; patience_v1 chose 3).
     accelerator
         Lightning accelerator ("auto", "cpu", "gpu", ...).
     devices, num_nodes, strategy
