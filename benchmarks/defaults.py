@@ -62,7 +62,7 @@ def run_config(spec: panel.PanelSpec, frame, overrides: dict, seeds: list[int],
         seconds = time.perf_counter() - start
         differ = _keys(forecasts) ^ windows
         if differ:
-            raise RuntimeError(f"{spec.name}: cross_validation's windows differ from the panel's "
+            raise RuntimeError(f"{spec.name}: the backtest's windows differ from the panel's "
                                f"seasonal-naive windows in {len(differ)} rows (e.g. "
                                f"{min(differ, key=str)}); the cutoff conventions disagree")
         runs.append({"seed": seed, "seconds": seconds, "n_epochs": model.n_epochs_,

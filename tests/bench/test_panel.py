@@ -182,4 +182,6 @@ def test_tiny_run_prints_tables_and_json(script, monkeypatch, tmp_path, capsys):
     assert record["n_series"] == 2
     for result in record["configs"].values():
         assert np.isfinite(result["mean"]["mase"]) and 0 <= result["mean"]["coverage_80"] <= 1
+        (run,) = result["seeds"]  # the fitted model's epochs: max_epochs=1, validation held out
+        assert run["n_epochs"] == 1 and run["best_epoch"] in (0, 1)
     assert (tmp_path / "defaults_validation.md").read_text().startswith("### toy")
