@@ -148,7 +148,7 @@ class S4Forecaster(BaseEstimator):
         series or over 256 windows in all, at least one (`val_size_`); 0 trains on
         everything without early stopping.
     early_stopping_patience
-        epochs without validation improvement before stopping (None: none; why 3: docs/forecasting.md).
+        epochs without validation improvement before stopping (None: never; docs/forecasting.md).
     accelerator
         Lightning accelerator ("auto", "cpu", "gpu", ...).
     devices, num_nodes, strategy
