@@ -117,8 +117,8 @@ class S4Forecaster(BaseEstimator):
     quantiles
         levels reported as columns; the quantile head also always learns the median.
     calibrate_quantiles
-        scale each quantile's distance from the median (quantile head; the median stays) so
-        that the share of values below it is its level: "recent" (default) at every forecast,
+        scale each quantile's distance from the median (quantile head; the median stays) to fit
+        observed values, keeping half their skew: "recent" (default) at every forecast,
         from the values of the latest 8 windows before its origin that the network did not
         train on (`s4ts.forecasting.recalibration`; irregular series keep the trained
         widths); True once, from the validation windows; False: as trained.

@@ -3,8 +3,8 @@
 
 Before a forecast of h steps from a series' last observation, the fitted model forecasts
 the `RECENT_WINDOWS` whole windows of h steps that end at that observation (origins h,
-2h, ... steps back), and each quantile's distance from the median is scaled so that on
-their observed values the share below it is its level (`quantile_widths`). Values the
+2h, ... steps back), and each quantile's distance from the median is scaled to fit their
+observed values (`quantile_widths`: each level's share and its band's, half the skew). Values the
 network trained on (up to the series' `trained_until`, before its validation steps) are
 left out (`SKIP_TRAINED`): errors on them understate a forecast's. Series whose
 histories end at the same time are pooled; so in a backtest each cutoff is calibrated by

@@ -32,29 +32,57 @@ MIN_CALIBRATION_POINTS = 20
 
 
 def quantile_widths(raw: np.ndarray, y: np.ndarray, levels: Sequence[float]) -> list[float] | None:
-    """Each level's width (factor on its trained distance from the median) such that on
-    forecasts raw (N, Q) of the sorted `levels` with truths y (N,) (NaN: unobserved) the share
-    of truths below the level's quantile is the level: the empirical quantile of the ratios,
-    not split conformal's conservative rounding, which over-covers with the few dozen points
-    of one window; bounded to 0.2-5. None with fewer than `MIN_CALIBRATION_POINTS` observed
-    truths or no median level; a level with too few usable points keeps 1."""
+    """Each level's width (factor on its trained distance from the median) from forecasts raw
+    (N, Q) of the sorted `levels` with truths y (N,) (NaN: unobserved): the geometric mean of
+    the level's own width, such that the share of truths below its quantile is the level,
+    and its band's, one factor for it and its mirror level 1 - level such that the share of
+    truths between the two is the band's span (e.g. 80% for 0.1 and 0.9).
+
+    The own widths follow the skew of the errors (a median that was too high or too low);
+    the band's assume none; their mean keeps half of it (in log). A few held-out windows
+    measure a skew that mostly does not last into the next ones: on the forecasting panel's
+    validation blocks this halved the mean 80%-coverage error and lowered the CRPS
+    (benchmarks/results/calibration_v6). Empirical quantiles of the ratios, not split
+    conformal's conservative rounding; widths bounded to 0.2-5. None with fewer than
+    `MIN_CALIBRATION_POINTS` observed truths or no median level; a level with too few usable
+    points (and no mirror) keeps 1."""
     seen = np.isfinite(y)
     ordered, y = np.sort(raw[seen], axis=-1), y[seen]
     if len(y) < MIN_CALIBRATION_POINTS or 0.5 not in levels:
         return None
-    median = ordered[:, list(levels).index(0.5)]
+    levels = list(levels)
+    median = ordered[:, levels.index(0.5)]
+    offset, gaps = y - median, ordered - median[:, None]  # (N,), (N, Q): < 0 below the median
     widths = []
     for j, level in enumerate(levels):
-        gap = ordered[:, j] - median  # (N,) < 0 below the median, > 0 above
-        usable = np.abs(gap) > 1e-9
-        if level == 0.5 or usable.sum() < MIN_CALIBRATION_POINTS:
-            widths.append(1.0)
-            continue
-        # y < median + w * gap  <=>  ratio < w above the median, ratio > w below it.
-        ratio = (y[usable] - median[usable]) / gap[usable]
-        share = level if level > 0.5 else 1 - level  # of ratios that must fall below w
-        widths.append(float(np.clip(np.quantile(ratio, share), *_WIDTH_BOUNDS)))
+        own = _own_width(offset, gaps[:, j], level) if level != 0.5 else None
+        mirror = next((k for k, other in enumerate(levels) if np.isclose(other, 1 - level)), None)
+        band = None if mirror is None or own is None else _band_width(offset, gaps[:, [j, mirror]], abs(1 - 2 * level))
+        widths.append(1.0 if own is None else own if band is None else float(np.sqrt(own * band)))
     return widths
+
+
+def _own_width(offset: np.ndarray, gap: np.ndarray, level: float) -> float | None:
+    """The factor w on the distances `gap` (N,) of a level's quantile from the median such
+    that a share `level` of the truths' `offset`s (N,) from the median lie below w * gap."""
+    usable = np.abs(gap) > 1e-9
+    if usable.sum() < MIN_CALIBRATION_POINTS:
+        return None
+    # offset < w * gap  <=>  ratio < w above the median, ratio > w below it.
+    ratio = offset[usable] / gap[usable]
+    share = level if level > 0.5 else 1 - level  # of ratios that must fall below w
+    return float(np.clip(np.quantile(ratio, share), *_WIDTH_BOUNDS))
+
+
+def _band_width(offset: np.ndarray, gaps: np.ndarray, span: float) -> float | None:
+    """The one factor w on the distances `gaps` (N, 2) of a level and its mirror from the
+    median such that a share `span` of the truths' `offset`s (N,) lie between the two."""
+    usable = np.all(np.abs(gaps) > 1e-9, axis=1)
+    if usable.sum() < MIN_CALIBRATION_POINTS:
+        return None
+    offset, below, above = offset[usable], gaps[usable].min(axis=1), gaps[usable].max(axis=1)
+    ratio = np.where(offset < 0, offset / below, offset / above)  # inside the band <=> ratio < w
+    return float(np.clip(np.quantile(ratio, span), *_WIDTH_BOUNDS))
 
 
 class QuantileHead:

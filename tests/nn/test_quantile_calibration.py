@@ -33,12 +33,29 @@ def test_widths_correct_a_band_that_is_too_narrow_or_too_wide(spread):
     np.testing.assert_array_equal(head.point(fresh_raw), 0.0)  # the median stays
 
 
-def test_asymmetric_errors_get_asymmetric_widths():
+def test_skewed_errors_keep_half_their_skew_and_the_band_its_coverage():
     head = QuantileHead(LEVELS)
     raw, y = _forecasts(20_000, 1.0)
     head.calibrate(raw, np.where(y > 0, 2 * y, y))  # the upper tail is twice as wide
-    assert head.widths[0] == pytest.approx(1.0, rel=0.05)
+    # Own widths alone would be 1 and 2; their geometric means with the band's common
+    # factor keep half the skew in log: a ratio of sqrt(2), both wider than 1.
+    assert head.widths[2] / head.widths[0] == pytest.approx(np.sqrt(2.0), rel=0.05)
+    assert head.widths[0] > 1.1
+    fresh_raw, fresh_y = _forecasts(20_000, 1.0, seed=1)
+    fresh_y = np.where(fresh_y > 0, 2 * fresh_y, fresh_y)
+    q = head.quantile(fresh_raw, LEVELS)
+    assert np.mean((fresh_y > q[:, 0]) & (fresh_y < q[:, 2])) == pytest.approx(0.8, abs=0.02)
+
+
+def test_a_level_without_a_mirror_keeps_its_own_width():
+    levels = [0.1, 0.5, 0.8]
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=20_000)
+    raw = np.stack([np.full(len(y), -Z90), np.zeros(len(y)), np.full(len(y), 0.8416 / 2)], axis=1)
+    head = QuantileHead(levels)
+    head.calibrate(raw, y)  # the 0.8 level claimed at half its true distance: width 2
     assert head.widths[2] == pytest.approx(2.0, rel=0.05)
+    assert head.widths[0] == pytest.approx(1.0, rel=0.05)
 
 
 def test_too_few_observed_points_leave_the_widths_alone():
