@@ -113,13 +113,18 @@ class KeepBest(L.Callback):
     `best_epoch` counts the epochs trained to reach the kept weights (0: none helped).
     With `last=True` the final weights are kept and reported instead (the validation
     series then stay unbiased by the choice of an epoch, e.g. to fit a temperature on them).
+    With `average=k` > 1 the kept weights are the mean of the `k` trained epochs with the
+    lowest validation losses (fewer when fewer ran; the weights before training are never
+    averaged in), which takes out part of the chance in which epoch is the best.
     """
 
-    def __init__(self, last: bool = False) -> None:
+    def __init__(self, last: bool = False, average: int = 1) -> None:
         self.last = last
+        self.average = average
         self.best_loss = math.inf
         self.best_epoch: int | None = None
         self.best_state: dict[str, Tensor] | None = None
+        self._top: list[tuple[float, dict[str, Tensor]]] = []  # (loss, weights) of the best epochs
 
     def on_validation_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
         loss = trainer.callback_metrics.get("val_loss")
@@ -130,8 +135,13 @@ class KeepBest(L.Callback):
             self.best_epoch = trainer.current_epoch + 1 if fitting else 0
             if not self.last:
                 self.best_state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+        if loss is not None and self.average > 1 and trainer.state.fn == TrainerFn.FITTING:
+            state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+            self._top = sorted([*self._top, (float(loss), state)], key=lambda pair: pair[0])[: self.average]
 
     def on_fit_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.best_state is not None and self.best_epoch and len(self._top) > 1:
+            self.best_state = _mean_state([state for _, state in self._top])
         if self.best_state is not None:
             module.load_state_dict(self.best_state)
         # Lightning carries callback_metrics (and rank 0's weights) back from the processes it
@@ -141,6 +151,12 @@ class KeepBest(L.Callback):
             RUN_BEST_LOSS: torch.tensor(self.best_loss),
             RUN_BEST_EPOCH: torch.tensor(-1 if self.best_epoch is None else self.best_epoch),
         })
+
+
+def _mean_state(states: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """The elementwise mean of several state dicts' floating-point tensors (others: the first's)."""
+    return {k: torch.stack([s[k] for s in states]).mean(0) if v.is_floating_point() else v
+            for k, v in states[0].items()}
 
 
 @dataclass(frozen=True)
@@ -203,6 +219,7 @@ def fit_module(
     max_epochs: int | None = None,
     max_time: float | timedelta | None = None,
     keep_last: bool = False,
+    average_best: int = 1,
 ) -> TrainingResult:
     """Train `module` with the estimator's settings; the best validation epoch's weights are kept.
 
@@ -210,11 +227,12 @@ def fit_module(
     `accelerator`, `devices`, `num_nodes`, `strategy` and `verbose` from the estimator;
     `max_epochs` and `max_time` given here replace the estimator's (a budget the estimator
     worked out, or its time shared between the members of an ensemble). `keep_last` keeps
-    the final weights instead of the best validation epoch's (see `KeepBest`). The
+    the final weights instead of the best validation epoch's, `average_best` the mean of the
+    best few epochs' (see `KeepBest`). The
     loaders shard their own batches between processes (`s4ts.data.sampling.EpochSampler`),
     so Lightning's distributed sampler is off.
     """
-    keep_best = KeepBest(last=keep_last)
+    keep_best = KeepBest(last=keep_last, average=average_best)
     callbacks: list[L.Callback] = [keep_best]
     if val_loader is not None and est.early_stopping_patience is not None:
         callbacks.append(L.pytorch.callbacks.EarlyStopping("val_loss", patience=est.early_stopping_patience))

@@ -37,6 +37,8 @@ _VAL_TOTAL = 256
 # Irregular series: the linear path forecasts the span of time this share of the training
 # windows' horizons covers (longer ones hold its last value).
 _LINEAR_SPAN_SHARE = 0.95
+# The kept weights: the mean of this many best validation epochs' (1: the best epoch's).
+AVERAGE_BEST_EPOCHS = 1
 
 
 def auto_val_size(horizon: int, lengths: list[int]) -> int:
@@ -156,7 +158,7 @@ def train_network(
     train_loader = DataLoader(train, batch_size=est.batch_size, sampler=EpochSampler(len(train), n_samples, seed))
     val_loader = DataLoader(val, batch_size=est.batch_size) if len(val) else None
     module = ForecastingModule(net, head, est.learning_rate, est.weight_decay)
-    return _training.fit_module(est, module, train_loader, val_loader)
+    return _training.fit_module(est, module, train_loader, val_loader, average_best=AVERAGE_BEST_EPOCHS)
 
 
 @torch.no_grad()
