@@ -188,11 +188,11 @@ class S4Forecaster(BaseEstimator):
     n_epochs_
         epochs trained (over the fits that warm starts continued too).
     best_val_loss_
-        lowest validation loss (inf when trained without validation), the
-        weights before training included.
+        lowest validation loss (inf without validation), the weights before training included.
     best_epoch_
-        epochs trained to reach the kept weights (0: no epoch beat the start, as can
-        happen from the linear path's least-squares start; None without validation).
+        the epoch of that loss; the kept weights are the mean of the 3 best epochs' (0: the
+        start beat every epoch and is kept, as can happen from the linear path's least-squares
+        start; None without validation).
     """
 
     def __init__(
