@@ -110,7 +110,7 @@ class KeepBest(L.Callback):
     restore them at the end.
 
     `best_loss` is inf until a validation ran (no validation data: it stays inf);
-    `best_epoch` counts the epochs trained to reach the kept weights (0: none helped).
+    `best_epoch` counts the epochs trained to reach the lowest loss (0: none helped).
     With `last=True` the final weights are kept and reported instead (the validation
     series then stay unbiased by the choice of an epoch, e.g. to fit a temperature on them).
     With `average=k` > 1 the kept weights are the mean of the `k` trained epochs with the
@@ -228,9 +228,8 @@ def fit_module(
     `max_epochs` and `max_time` given here replace the estimator's (a budget the estimator
     worked out, or its time shared between the members of an ensemble). `keep_last` keeps
     the final weights instead of the best validation epoch's, `average_best` the mean of the
-    best few epochs' (see `KeepBest`). The
-    loaders shard their own batches between processes (`s4ts.data.sampling.EpochSampler`),
-    so Lightning's distributed sampler is off.
+    best few epochs' (see `KeepBest`). The loaders shard their own batches between processes
+    (`s4ts.data.sampling.EpochSampler`), so Lightning's distributed sampler is off.
     """
     keep_best = KeepBest(last=keep_last, average=average_best)
     callbacks: list[L.Callback] = [keep_best]
