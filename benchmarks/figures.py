@@ -34,7 +34,7 @@ from matplotlib import ticker
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SOURCES = {
-    "bench_peers.png": RESULTS / "peers_v8" / "peers.json",
+    "bench_peers.png": RESULTS / "peers_v11" / "peers.json",
     "bench_classify.png": RESULTS / "classify_panel_v3" / "classify_panel.json",
     "bench_scaling.png": RESULTS / "scaling_v3" / "scaling.json",
     "bench_informer.png": RESULTS / "informer_v8_tune" / "informer_ETTh1_S.json",
