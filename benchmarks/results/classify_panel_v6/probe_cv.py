@@ -25,14 +25,14 @@ import time
 
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")  # see docs/classification.md
 
-import lightning as L  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
+import lightning as L
+import numpy as np
+import torch
+from sklearn.model_selection import StratifiedKFold
 
-from s4ts._training import extra_callbacks  # noqa: E402
-from s4ts.classification import S4Classifier  # noqa: E402
-from s4ts.nn.ensemble import S4ClassifierEnsemble  # noqa: E402
+from s4ts._training import extra_callbacks
+from s4ts.classification import S4Classifier
+from s4ts.nn.ensemble import S4ClassifierEnsemble
 
 PANEL = ("ArrowHead", "BasicMotions", "GunPoint", "ItalyPowerDemand", "JapaneseVowels",
          "PickupGestureWiimoteZ")
@@ -82,6 +82,16 @@ def member_log_probs(est: S4Classifier, X: list) -> np.ndarray:
     return np.stack(out)
 
 
+def padded(series: list[np.ndarray], length: int) -> np.ndarray:
+    """(n, channels, length) zero-padded stack of (channels, length_i) series."""
+    return np.stack([np.pad(x, ((0, 0), (0, length - x.shape[1]))) for x in series])
+
+
+def accuracy(classes: np.ndarray, log_probs: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of the mean of members' probabilities exp(log_probs) (members, n, classes)."""
+    return float(np.mean(classes[np.exp(log_probs).mean(0).argmax(1)] == y))
+
+
 def main() -> None:
     from aeon.classification.convolution_based import MiniRocketClassifier
     from aeon.datasets import load_classification
@@ -109,13 +119,9 @@ def main() -> None:
                 member.load_state_dict(state)
             length = max(x.shape[1] for x in X)
             mini = MiniRocketClassifier(random_state=0, n_jobs=2)
-            if len({x.shape[1] for x in X}) > 1:  # variable length: zero-padded as the panel does
-                pad = lambda S: np.stack([np.pad(x, ((0, 0), (0, length - x.shape[1]))) for x in S])  # noqa: E731
-                mini.fit(pad(X_train), y_train)
-                mini_pred = mini.predict(pad(X_held))
-            else:
-                mini.fit(np.stack(X_train), y_train)
-                mini_pred = mini.predict(np.stack(X_held))
+            # variable length: zero-padded to the longest training series, as the panel does
+            mini.fit(padded(X_train, length), y_train)
+            mini_pred = mini.predict(padded(X_held, length))
             record = {
                 "problem": name, "fold": fold, "n_train": len(train), "n_held": len(held),
                 "classes": [str(c) for c in est.classes_], "y_held": [str(v) for v in y_held],
@@ -126,11 +132,10 @@ def main() -> None:
             }
             with open(out_path, "a") as fh:
                 fh.write(json.dumps(record) + "\n")
-            accuracy = lambda lp: float(np.mean(est.classes_[lp.mean(0).argmax(1)] == y_held))  # noqa: E731
-            print(f"{name} fold {fold}: {fit_s:.0f} s; 3 final {accuracy(np.exp(final[:3])):.3f}, "
-                  f"5 final {accuracy(np.exp(final)):.3f}, 3 tail {accuracy(np.exp(averaged[:3])):.3f}, "
-                  f"5 tail {accuracy(np.exp(averaged)):.3f}, MiniRocket {record['minirocket_accuracy']:.3f}",
-                  flush=True)
+            scores = [accuracy(est.classes_, lp, y_held) for lp in (final[:3], final, averaged[:3], averaged)]
+            print(f"{name} fold {fold}: {fit_s:.0f} s; 3 final {scores[0]:.3f}, 5 final {scores[1]:.3f}, "
+                  f"3 tail {scores[2]:.3f}, 5 tail {scores[3]:.3f}, "
+                  f"MiniRocket {record['minirocket_accuracy']:.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,15 +15,16 @@ import argparse
 import json
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
-import numpy as np  # noqa: E402
-from probe_cv import PANEL, member_log_probs  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
+import numpy as np
+from probe_cv import PANEL, member_log_probs
+from sklearn.model_selection import StratifiedKFold
 
-from s4ts.bench.overrides import parse_value  # noqa: E402
-from s4ts.classification import S4Classifier  # noqa: E402
+from s4ts.bench.overrides import parse_value
+from s4ts.classification import S4Classifier
 
 
 def config(text: str) -> tuple[str, dict]:
@@ -41,7 +42,7 @@ def config(text: str) -> tuple[str, dict]:
 def summary(path: str) -> None:
     """Per problem and config, folds pooled: accuracy and mean log-loss (fitted T; T = 1)."""
     pooled: dict = {}
-    for line in open(path):
+    for line in Path(path).read_text().splitlines():
         r = json.loads(line)
         truth = np.searchsorted(np.array(r["classes"]), np.array(r["y_held"]))
         rows = np.arange(len(truth))

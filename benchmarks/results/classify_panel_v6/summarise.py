@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +25,7 @@ def ensemble(log_probs: np.ndarray, members: int, temperature: float) -> np.ndar
 
 
 def main() -> None:
-    records = [json.loads(line) for line in open(sys.argv[1])]
+    records = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines()]
     pooled = defaultdict(lambda: defaultdict(list))  # problem -> key -> per-series values
     for r in records:
         classes = np.array(r["classes"])
