@@ -22,20 +22,19 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
-os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")  # see docs/classification.md
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks/: the panel's helpers
 import lightning as L
 import numpy as np
 import torch
+from classify_panel import PANEL, padded  # (it sets numba's threading layer before aeon loads)
 from sklearn.model_selection import StratifiedKFold
 
 from s4ts._training import extra_callbacks
 from s4ts.classification import S4Classifier
 from s4ts.nn.ensemble import S4ClassifierEnsemble
 
-PANEL = ("ArrowHead", "BasicMotions", "GunPoint", "ItalyPowerDemand", "JapaneseVowels",
-         "PickupGestureWiimoteZ")
 TAIL = 0.75  # average the weights from this fraction of the planned epochs on
 # PROBE_SMOKE=1: 4 epochs a member, to check the script runs (not a measurement)
 SMOKE = {"max_epochs": 4} if os.environ.get("PROBE_SMOKE") else {}
@@ -75,16 +74,10 @@ def member_log_probs(est: S4Classifier, X: list) -> np.ndarray:
     try:
         for member in whole.members:
             est.network_ = S4ClassifierEnsemble([member], 1.0)
-            out.append(est.predict_log_proba(X) if hasattr(est, "predict_log_proba")
-                       else np.log(np.clip(est.predict_proba(X), 1e-300, None)))
+            out.append(np.log(np.clip(est.predict_proba(X), 1e-300, None)))
     finally:
         est.network_ = whole
     return np.stack(out)
-
-
-def padded(series: list[np.ndarray], length: int) -> np.ndarray:
-    """(n, channels, length) zero-padded stack of (channels, length_i) series."""
-    return np.stack([np.pad(x, ((0, 0), (0, length - x.shape[1]))) for x in series])
 
 
 def accuracy(classes: np.ndarray, log_probs: np.ndarray, y: np.ndarray) -> float:

@@ -1,7 +1,7 @@
 """Issue 18 probe: S4Classifier settings compared by the same stratified 3-fold CV inside the
 panel problems' TRAINING splits as probe_cv.py (test splits never read). Each --config
-NAME:key=value,... is an S4Classifier with those arguments (random_state=0); "defaults" is
-always run. One JSON line per (problem, fold, config) goes to OUT, with the held-out
+NAME:key=value,... is an S4Classifier with those arguments (random_state=0); "defaults" (no
+arguments) runs first unless --no-defaults. One JSON line per (problem, fold, config) goes to OUT, with the held-out
 series' ensemble probabilities at the fitted temperature and at temperature 1.
 
     .venv/bin/python benchmarks/results/classify_panel_v6/probe_variants.py OUT.jsonl \
@@ -13,48 +13,43 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # benchmarks/: the panel's helpers
 
 import numpy as np
+from classify_panel import log_loss, s4_settings
 from probe_cv import PANEL, member_log_probs
 from sklearn.model_selection import StratifiedKFold
 
-from s4ts.bench.overrides import parse_value
 from s4ts.classification import S4Classifier
 
 
 def config(text: str) -> tuple[str, dict]:
     """NAME:key=value,key=value -> (NAME, S4Classifier arguments)."""
     name, _, body = text.partition(":")
-    settings = {}
-    for item in filter(str.strip, body.split(",")):
-        key, _, value = item.partition("=")
-        if key.strip() not in S4Classifier().get_params():
-            raise SystemExit(f"--config {name}: {key!r} is not an S4Classifier argument")
-        settings[key.strip()] = parse_value(value)
-    return name, settings
+    try:
+        return name, s4_settings(body, f"--config {name}")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def summary(path: str) -> None:
     """Per problem and config, folds pooled: accuracy and mean log-loss (fitted T; T = 1)."""
-    pooled: dict = {}
+    pooled: dict = {}  # (problem, config) -> the folds' records
     for line in Path(path).read_text().splitlines():
         r = json.loads(line)
-        truth = np.searchsorted(np.array(r["classes"]), np.array(r["y_held"]))
-        rows = np.arange(len(truth))
-        cell = pooled.setdefault((r["problem"], r["config"]), {"correct": [], "nll": [], "nll1": [], "folds": 0})
-        for key, proba in (("nll", np.array(r["proba"])), ("nll1", np.array(r["proba_t1"]))):
-            cell[key] += list(-np.log(np.clip(proba[rows, truth], 1e-12, None)))
-        cell["correct"] += list(np.array(r["proba"]).argmax(1) == truth)
-        cell["folds"] += 1
+        pooled.setdefault((r["problem"], r["config"]), []).append(r)
     print("| problem | config | folds | accuracy | log-loss | at T = 1 |\n|---|---|---|---|---|---|")
-    for (problem, label), cell in pooled.items():
-        print(f"| {problem} | {label} | {cell['folds']} | {100 * np.mean(cell['correct']):.2f} | "
-              f"{np.mean(cell['nll']):.3f} | {np.mean(cell['nll1']):.3f} |")
+    for (problem, label), records in pooled.items():
+        classes = np.array(records[0]["classes"])
+        y = np.concatenate([r["y_held"] for r in records])
+        proba, proba_t1 = (np.concatenate([r[key] for r in records]) for key in ("proba", "proba_t1"))
+        accuracy = np.mean(classes[proba.argmax(1)] == y)
+        print(f"| {problem} | {label} | {len(records)} | {100 * accuracy:.2f} | "
+              f"{log_loss(proba, y, classes):.3f} | {log_loss(proba_t1, y, classes):.3f} |")
 
 
 def main() -> None:
